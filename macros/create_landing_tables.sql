@@ -1,0 +1,64 @@
+{% macro create_landing_tables() %}
+    {#- Declares one table per landing source over its folder of JSON files,
+        with the columns and types declared in _landing__sources.yml (never
+        inferred). Runs as an on-run-start hook, so every run re-points the
+        tables at the current landing_root. -#}
+    {{ return(adapter.dispatch('create_landing_tables', 'stedi')()) }}
+{% endmacro %}
+
+
+{% macro landing_source_nodes() %}
+    {%- set nodes = [] -%}
+    {%- for node in graph.sources.values()
+        if node.package_name == project_name and node.source_name == 'landing' -%}
+        {%- do nodes.append(node) -%}
+    {%- endfor -%}
+    {{ return(nodes | sort(attribute='name')) }}
+{% endmacro %}
+
+
+{% macro landing_column_list(node) %}
+    {#- The declared columns of a landing source, in YAML order, as
+        (name, data_type) pairs; a column without a type is a project bug. -#}
+    {%- set columns = [] -%}
+    {%- for column in node.columns.values() -%}
+        {%- if not column.data_type -%}
+            {{ exceptions.raise_compiler_error(
+                "landing source " ~ node.name ~ " column " ~ column.name
+                ~ " has no data_type in _landing__sources.yml") }}
+        {%- endif -%}
+        {%- do columns.append((column.name, column.data_type)) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{% macro spark__create_landing_tables() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- for node in landing_source_nodes() -%}
+        {%- set location = landing_location(node.meta.get('landing_folder', node.name)) -%}
+        {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier) -%}
+        {%- set columns = [] -%}
+        {%- for name, data_type in landing_column_list(node) -%}
+            {%- do columns.append('`' ~ name ~ '` ' ~ data_type) -%}
+        {%- endfor -%}
+        {% do run_query('create schema if not exists ' ~ node.schema) %}
+        {#- The table is external (it has a location): dropping it never
+            touches the landing files. -#}
+        {% do run_query('drop table if exists ' ~ relation) %}
+        {% do run_query(
+            'create table ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')'
+            ~ " using json options (pathGlobFilter '*.json', mode 'PERMISSIVE')"
+            ~ " location '" ~ location ~ "'"
+        ) %}
+        {{ log('landing table ' ~ relation ~ ' -> ' ~ location, info=True) }}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro default__create_landing_tables() %}
+    {{ exceptions.raise_compiler_error(
+        "create_landing_tables has no implementation for adapter '"
+        ~ adapter.type() ~ "'") }}
+{% endmacro %}
