@@ -27,9 +27,10 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO
 
 LOG = logging.getLogger("generate_landing")
 
@@ -50,14 +51,54 @@ WINDOW_MS_PER_SCALE = 2_700_000
 SESSION_LENGTH_MS = 115_000
 
 FIRST_NAMES = (
-    "Santosh", "Ben", "Frank", "Sarah", "Jo", "Chris", "Lyn", "Ava", "Mei",
-    "Omar", "Kala", "Rafael", "Anna", "Liam", "Grace", "Dao", "Eli", "Noor",
-    "Ivan", "Hana", "Tomas", "Zoe", "Kwame", "Lucia",
+    "Santosh",
+    "Ben",
+    "Frank",
+    "Sarah",
+    "Jo",
+    "Chris",
+    "Lyn",
+    "Ava",
+    "Mei",
+    "Omar",
+    "Kala",
+    "Rafael",
+    "Anna",
+    "Liam",
+    "Grace",
+    "Dao",
+    "Eli",
+    "Noor",
+    "Ivan",
+    "Hana",
+    "Tomas",
+    "Zoe",
+    "Kwame",
+    "Lucia",
 )
 LAST_NAMES = (
-    "Clayton", "Khatib", "Hansen", "Lincoln", "Mitra", "Gonzales", "Habschied",
-    "Stark", "Aaron", "Hansen", "Huang", "Kumar", "Okafor", "Silva", "Berg",
-    "Novak", "Tanaka", "Moreau", "Olsen", "Rossi", "Singh", "Walker",
+    "Clayton",
+    "Khatib",
+    "Hansen",
+    "Lincoln",
+    "Mitra",
+    "Gonzales",
+    "Habschied",
+    "Stark",
+    "Aaron",
+    "Hansen",
+    "Huang",
+    "Kumar",
+    "Okafor",
+    "Silva",
+    "Berg",
+    "Novak",
+    "Tanaka",
+    "Moreau",
+    "Olsen",
+    "Rossi",
+    "Singh",
+    "Walker",
 )
 
 
@@ -130,10 +171,7 @@ def _customer_line(record: dict[str, object]) -> str:
 
 
 def _accelerometer_line(email: str, time_ms: int, x: float, y: float, z: float) -> str:
-    return (
-        f'{{"user":{json.dumps(email)},"timestamp":{time_ms},'
-        f'"x":{x!r},"y":{y!r},"z":{z!r}}}'
-    )
+    return f'{{"user":{json.dumps(email)},"timestamp":{time_ms},"x":{x!r},"y":{y!r},"z":{z!r}}}'
 
 
 def _step_trainer_line(time_ms: int, serial_number: str, distance: int) -> str:
@@ -221,9 +259,7 @@ def generate(config: GeneratorConfig, progress_every: int = 10_000) -> Generatio
             }
             # Absent keys, not nulls, mean no consent.
             if rng.random() < RESEARCH_CONSENT_SHARE:
-                record["shareWithResearchAsOfDate"] = _consent_time(
-                    rng, instants[0], instants[-1]
-                )
+                record["shareWithResearchAsOfDate"] = _consent_time(rng, instants[0], instants[-1])
             if rng.random() < 0.5:
                 record["shareWithPublicAsOfDate"] = registration_ms
             if rng.random() < 0.5:
@@ -236,9 +272,7 @@ def generate(config: GeneratorConfig, progress_every: int = 10_000) -> Generatio
                 )
                 readings = rng.choices(READINGS_PER_INSTANT, READINGS_PER_INSTANT_WEIGHTS)[0]
                 for x, y, z in rng.sample(AXIS_VECTORS, readings):
-                    writers["accelerometer"].write(
-                        _accelerometer_line(email, instant, x, y, z)
-                    )
+                    writers["accelerometer"].write(_accelerometer_line(email, instant, x, y, z))
             previous_instants = instants
             if progress_every and (index + 1) % progress_every == 0:
                 LOG.info(

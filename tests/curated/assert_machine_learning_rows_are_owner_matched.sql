@@ -34,7 +34,12 @@ owner_readings as (
 
 checked as (
     select
-        training_rows.*,
+        training_rows.serial_number,
+        training_rows.reading_time_ms,
+        training_rows.x,
+        training_rows.y,
+        training_rows.z,
+        training_rows.distance_from_object,
         owner_readings.serial_number is not null as has_owner_reading,
         step_trainer_readings.serial_number is not null as has_device_reading
     from training_rows

@@ -19,7 +19,7 @@ step_trainer_readings as (
 early_accelerometer_readings as (
     select
         'accelerometer_trusted' as model_name,
-        accelerometer_readings.reading_time_ms as reading_time_ms,
+        accelerometer_readings.reading_time_ms,
         customers.research_consent_ms
     from accelerometer_readings
     inner join customers

@@ -1,0 +1,56 @@
+# STEDI lakehouse: the two commands of the README, and a few helpers.
+#   make run    install (first time), generate data if none, dbt build, summary
+#   make test   install (first time), then every check: ruff, sqlfluff, pytest
+# (pytest builds the dbt project on fixture data and checks known results.)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+# Let dbt and sqlfluff find the project without a ~/.dbt folder.
+export DBT_PROJECT_DIR := $(CURDIR)
+
+.PHONY: run test lint pytest java-check lock clean help
+
+help:
+	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
+	@echo "make test  - run every check (ruff, sqlfluff, pytest incl. dbt build on fixtures)"
+	@echo "make lint  - ruff and sqlfluff only"
+	@echo "make lock  - re-resolve requirements.in into requirements.txt"
+	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
+
+$(INSTALLED): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+java-check: $(INSTALLED)
+	@$(BIN)/python -m scripts.java_check
+
+run: java-check
+	$(BIN)/python -m scripts.run_lakehouse $(ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	STEDI_SPARK_DIR=$(CURDIR)/.spark/lint $(BIN)/sqlfluff lint
+
+pytest: java-check
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+lock:
+	rm -rf /tmp/stedi-lock-venv
+	$(PYTHON) -m venv /tmp/stedi-lock-venv
+	/tmp/stedi-lock-venv/bin/pip install --quiet -r requirements.in
+	{ echo '# Pinned lock of requirements.in (pip freeze of a fresh venv). Regenerate with `make lock`.'; \
+	  /tmp/stedi-lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+
+clean:
+	rm -rf $(VENV) .spark target target-* logs data

@@ -1,0 +1,63 @@
+"""Run dbt commands in this process against the project's profiles.
+
+Every dbt command run through here shares one embedded Spark session (and so
+one Derby metastore), which saves a JVM start per command and respects
+Derby's one-process limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROFILES_DIR = PROJECT_DIR / "profiles"
+DEFAULT_SPARK_DIR = PROJECT_DIR / ".spark" / "local"
+
+LOG = logging.getLogger("dbt_invoke")
+
+
+class DbtCommandError(RuntimeError):
+    """A dbt command did not succeed."""
+
+
+def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
+    """Point dbt at the project's profiles and Spark at ``spark_dir``.
+
+    Must run before the first dbt command of the process: the Spark session,
+    and with it the warehouse and metastore location, is created once.
+    """
+    spark_dir = spark_dir.resolve()
+    (spark_dir / "logs").mkdir(parents=True, exist_ok=True)
+    os.environ["DBT_PROFILES_DIR"] = str(PROFILES_DIR)
+    os.environ["STEDI_SPARK_DIR"] = str(spark_dir)
+    # Spark finds profiles/spark-log4j2.properties relative to the working
+    # directory; dbt itself wants the project directory too.
+    os.chdir(PROJECT_DIR)
+
+
+def dbt_vars(values: Mapping[str, Any]) -> list[str]:
+    """``--vars`` arguments for the given values (empty when there are none)."""
+    return ["--vars", json.dumps(dict(values))] if values else []
+
+
+def invoke(args: Sequence[str], target_path: Path | None = None) -> Any:
+    """Run one dbt command (e.g. ``["build"]``) and return its result.
+
+    Raises DbtCommandError when the command fails.
+    """
+    from dbt.cli.main import dbtRunner  # imported late: slow, and only needed here
+
+    full_args = [*args, "--project-dir", str(PROJECT_DIR)]
+    if target_path is not None:
+        full_args += ["--target-path", str(target_path)]
+    LOG.info("dbt %s", " ".join(args))
+    result = dbtRunner().invoke(full_args)
+    if not result.success:
+        detail = f": {result.exception}" if result.exception else ""
+        raise DbtCommandError(f"dbt {' '.join(args)} failed{detail}")
+    return result

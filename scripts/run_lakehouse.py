@@ -1,0 +1,112 @@
+"""Run the STEDI lakehouse end to end on embedded Spark.
+
+Checks Java, generates synthetic landing data when the landing folder is
+empty, runs `dbt build` (landing tables, every model and every test) and
+prints the per-zone row summary. Everything runs in one process and one
+Spark session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from scripts import dbt_invoke, generate_landing
+from scripts.java_check import JavaNotFoundError, require_java
+
+LOG = logging.getLogger("run_lakehouse")
+DEFAULT_LANDING_ROOT = dbt_invoke.PROJECT_DIR / "data" / "landing"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.run_lakehouse",
+        description=__doc__.split("\n\n")[0],
+        epilog=(
+            "Example: python -m scripts.run_lakehouse "
+            "--landing-root ../shared/stedi-udacity/landing"
+        ),
+    )
+    parser.add_argument(
+        "--landing-root",
+        type=Path,
+        default=DEFAULT_LANDING_ROOT,
+        help="folder with customer/, accelerometer/, step_trainer/ JSON "
+        "(default: data/landing, generated when empty)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="scale factor for generated data when the landing folder is empty (default 1)",
+    )
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="regenerate the synthetic landing data even if present",
+    )
+    parser.add_argument(
+        "--no-enforce-consent-date",
+        action="store_true",
+        help="admit all readings of consenting customers, even those before consent",
+    )
+    parser.add_argument(
+        "--spark-dir",
+        type=Path,
+        default=dbt_invoke.DEFAULT_SPARK_DIR,
+        help="folder for the Spark warehouse, metastore and logs (default .spark/local)",
+    )
+    return parser.parse_args(argv)
+
+
+def ensure_landing_data(root: Path, scale: float, regenerate: bool) -> None:
+    """Generate synthetic data into ``root`` when asked to or when it is empty."""
+    if not regenerate and generate_landing.has_landing_data(root):
+        LOG.info("landing data: %s", root)
+        return
+    LOG.info("generating synthetic landing data (scale %g) into %s", scale, root)
+    summary = generate_landing.generate(generate_landing.GeneratorConfig(out=root, scale=scale))
+    LOG.info("generated %s rows", summary.rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        require_java()
+    except JavaNotFoundError as error:
+        LOG.error("%s", error)
+        return 2
+    landing_root = args.landing_root.resolve()
+    if landing_root == DEFAULT_LANDING_ROOT.resolve() or args.regenerate:
+        ensure_landing_data(landing_root, args.scale, args.regenerate)
+    elif not generate_landing.has_landing_data(landing_root):
+        LOG.error(
+            "%s has no customer/, accelerometer/ and step_trainer/ folders of *.json",
+            landing_root,
+        )
+        return 2
+    dbt_invoke.configure_environment(args.spark_dir)
+    variables = {
+        "landing_root": str(landing_root),
+        "enforce_consent_date": not args.no_enforce_consent_date,
+    }
+    started = time.monotonic()
+    try:
+        dbt_invoke.invoke(["build", *dbt_invoke.dbt_vars(variables)])
+        dbt_invoke.invoke(["run-operation", "print_zone_summary", *dbt_invoke.dbt_vars(variables)])
+    except dbt_invoke.DbtCommandError as error:
+        LOG.error("%s (details above and in logs/dbt.log)", error)
+        return 1
+    LOG.info(
+        "done in %.0f s; browse the tables with `dbt show` (see README)", time.monotonic() - started
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

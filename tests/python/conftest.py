@@ -1,0 +1,24 @@
+"""Shared fixtures: an embedded Spark lakehouse built from the fixture data.
+
+dbt runs in this process (scripts.dbt_invoke), so every build and query
+shares one Spark session whose warehouse and Derby metastore live in a
+temporary folder of the test session, apart from the user's .spark/local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from scripts import dbt_invoke
+from scripts.java_check import require_java
+from tests.python.lakehouse import Lakehouse
+
+
+@pytest.fixture(scope="session")
+def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
+    require_java()
+    work = tmp_path_factory.mktemp("lakehouse")
+    dbt_invoke.configure_environment(work / "spark")
+    yield Lakehouse(target_path=work / "target")

@@ -1,0 +1,62 @@
+"""The project built over a landing folder in the test session's Spark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts import dbt_invoke
+
+FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"
+
+
+@dataclass
+class Lakehouse:
+    """The project built over a landing folder in the test session's Spark."""
+
+    target_path: Path
+    landing_root: Path = FIXTURE_LANDING
+    built_with: dict[str, Any] | None = field(default=None)
+
+    def variables(self, enforce_consent_date: bool) -> dict[str, Any]:
+        return {
+            "landing_root": str(self.landing_root),
+            "enforce_consent_date": enforce_consent_date,
+        }
+
+    def build(self, enforce_consent_date: bool) -> None:
+        """Run `dbt build` unless the last build used the same settings."""
+        variables = self.variables(enforce_consent_date)
+        if self.built_with == variables:
+            return
+        self.built_with = None
+        dbt_invoke.invoke(["build", *dbt_invoke.dbt_vars(variables)], self.target_path)
+        self.built_with = variables
+
+    def invalidate(self) -> None:
+        """Mark the tables as changed by a test, so the next build runs."""
+        self.built_with = None
+
+    def dbt(self, *args: str, enforce_consent_date: bool = True) -> Any:
+        """Run a dbt command and return its result, failed or not."""
+        from dbt.cli.main import dbtRunner
+
+        variables = self.variables(enforce_consent_date)
+        return dbtRunner().invoke(
+            [
+                *args,
+                *dbt_invoke.dbt_vars(variables),
+                "--project-dir",
+                str(dbt_invoke.PROJECT_DIR),
+                "--target-path",
+                str(self.target_path),
+            ]
+        )
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run Spark SQL and return the rows as sorted tuples."""
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.getOrCreate()
+        return sorted(tuple(row) for row in spark.sql(sql).collect())

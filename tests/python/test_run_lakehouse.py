@@ -1,0 +1,54 @@
+"""The run command end to end, as a user starts it: a separate process with
+its own Spark, generated data, `dbt build` and the per-zone summary."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts import dbt_invoke, run_lakehouse
+from scripts.generate_landing import GeneratorConfig, generate
+
+
+def summary_rows(output: str) -> dict[tuple[str, str], int]:
+    """(zone, table) -> rows, read from the printed summary."""
+    pattern = re.compile(r"^\s+(landing|trusted|curated)\s+(\w+)\s+([\d,]+)$", re.MULTILINE)
+    return {
+        (zone, table): int(count.replace(",", "")) for zone, table, count in pattern.findall(output)
+    }
+
+
+def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    written = generate(GeneratorConfig(out=landing, scale=0.05, seed=11)).rows
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.run_lakehouse",
+            "--landing-root",
+            str(landing),
+            "--spark-dir",
+            str(tmp_path / "spark"),
+        ],
+        cwd=dbt_invoke.PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    rows = summary_rows(completed.stdout)
+    assert rows[("landing", "customer")] == written["customer"]
+    assert rows[("landing", "accelerometer")] == written["accelerometer"]
+    assert rows[("landing", "step_trainer")] == written["step_trainer"]
+    assert 0 < rows[("trusted", "customer_trusted")] < written["customer"]
+    assert rows[("curated", "machine_learning_curated")] > 0
+    assert "Landing rows kept out of trusted, by rule" in completed.stdout
+    assert "no_research_consent" in completed.stdout
+
+
+def test_run_refuses_a_landing_folder_without_data(tmp_path: Path) -> None:
+    assert run_lakehouse.main(["--landing-root", str(tmp_path)]) == 2
