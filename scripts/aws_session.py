@@ -1,0 +1,61 @@
+"""boto3 sessions and clients for the STEDI scripts.
+
+Credentials come only from the standard AWS chain (environment, shared
+config and credentials files, an optional named profile, instance or
+container roles): no script takes a key on its command line, and nothing
+here logs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Retries with backoff on throttling and 5xx: botocore's adaptive mode adds
+# client-side rate limiting on top of the standard exponential backoff.
+RETRY_CONFIG = {"mode": "adaptive", "max_attempts": 10}
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where the scripts talk to: region, optional endpoint and profile."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+    def session(self) -> boto3.session.Session:
+        return boto3.session.Session(profile_name=self.profile, region_name=self.region)
+
+    def client(self, service: str, max_pool_connections: int = 10) -> Any:
+        config = Config(
+            retries=RETRY_CONFIG,  # type: ignore[arg-type]
+            max_pool_connections=max_pool_connections,
+            s3={"addressing_style": "path"} if self.endpoint_url else None,
+        )
+        return self.session().client(service, endpoint_url=self.endpoint_url, config=config)
+
+    def describe(self) -> str:
+        """Where we talk to, for logs (no credentials)."""
+        parts = [f"region {self.session().region_name or '(default)'}"]
+        if self.endpoint_url:
+            parts.append(f"endpoint {self.endpoint_url}")
+        if self.profile:
+            parts.append(f"profile {self.profile}")
+        return ", ".join(parts)
+
+
+def add_aws_arguments(parser: Any) -> None:
+    """The options every AWS script shares."""
+    parser.add_argument("--region", help="AWS region (default: from the AWS config chain)")
+    parser.add_argument(
+        "--endpoint-url",
+        help="S3-compatible or local endpoint, e.g. http://127.0.0.1:5000 (default: AWS)",
+    )
+    parser.add_argument(
+        "--profile",
+        help="named AWS profile; credentials always come from the standard AWS chain",
+    )
