@@ -57,6 +57,42 @@
 {% endmacro %}
 
 
+{% macro athena__create_landing_tables() %}
+    {#- External tables over s3://.../<dataset>/ with the Hive JSON SerDe
+        (AWS documents the OpenX SerDe as able to return extra, missing or
+        null rows). Columns are declared lower-case, as the Glue catalog
+        stores them; each is mapped explicitly onto its mixed-case JSON key.
+        A malformed line becomes a row of nulls (ignore.malformed.json), as
+        on Spark, so the screening views count it instead of the query
+        failing. Athena reads every object under the prefix: keep only the
+        data set's files there (scripts/load_landing.py does). -#}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- for node in landing_source_nodes() -%}
+        {%- set location = landing_location(node.meta.get('landing_folder', node.name)) -%}
+        {%- set columns = [] -%}
+        {%- set mappings = ["'case.insensitive'='false'", "'ignore.malformed.json'='true'"] -%}
+        {%- for name, data_type in landing_column_list(node) -%}
+            {%- do columns.append('`' ~ name | lower ~ '` ' ~ data_type) -%}
+            {%- do mappings.append("'mapping." ~ name | lower ~ "'='" ~ name ~ "'") -%}
+        {%- endfor -%}
+        {%- set table = '`' ~ node.schema ~ '`.`' ~ node.identifier ~ '`' -%}
+        {% do run_query('create database if not exists `' ~ node.schema ~ '`') %}
+        {% do run_query('drop table if exists ' ~ table) %}
+        {% do run_query(
+            'create external table ' ~ table ~ ' (' ~ columns | join(', ') ~ ')'
+            ~ " row format serde 'org.apache.hive.hcatalog.data.JsonSerDe'"
+            ~ ' with serdeproperties (' ~ mappings | join(', ') ~ ')'
+            ~ " stored as inputformat 'org.apache.hadoop.mapred.TextInputFormat'"
+            ~ " outputformat 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'"
+            ~ " location '" ~ location.rstrip('/') ~ "/'"
+            ~ " tblproperties ('classification'='json')"
+        ) %}
+        {{ log('landing table ' ~ table ~ ' -> ' ~ location, info=True) }}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+
 {% macro default__create_landing_tables() %}
     {{ exceptions.raise_compiler_error(
         "create_landing_tables has no implementation for adapter '"

@@ -21,13 +21,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
-    """Start `moto_server` on a free loopback port; yield its endpoint URL."""
+def moto_server(log_dir: Path, module: str = "moto.server") -> Iterator[str]:
+    """Start moto's server (or a launcher ``module`` wrapping it) on a free
+    loopback port; yield its endpoint URL."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = (log_dir / f"moto-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -7,6 +7,8 @@ temporary folder of the test session, apart from the user's .spark/local.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +16,11 @@ import pytest
 from scripts import dbt_invoke
 from scripts.java_check import require_java
 from tests.python.lakehouse import Lakehouse
+
+# PySpark turns timestamps into Python datetimes in the local time zone;
+# comparisons with other engines want UTC whatever the machine's zone.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,304 @@
+"""The athena target, proven without an AWS account.
+
+1. `dbt run --target athena` runs every model and the landing macro through
+   dbt-athena against a local AWS API server (moto, with Athena's catalog
+   side effects: tests/python/fake_athena_server.py); every statement the
+   server received parses as Athena SQL (sqlglot).
+2. The models lint clean as Athena SQL (sqlfluff, jinja templater).
+3. The compiled Athena SELECT of every model, transpiled to DuckDB and run
+   over the fixture landing data, returns exactly the rows of the Spark build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import sqlglot
+import yaml
+
+from scripts import dbt_invoke
+from scripts.aws_session import AwsTarget
+from scripts.bootstrap_aws import BootstrapOptions, bootstrap
+from scripts.load_landing import LoadOptions, load
+from scripts.local_s3 import fake_aws_environment, moto_server
+from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
+
+BUCKET = "stedi-athena-test"
+DUCKDB_TYPES = {"string": "varchar", "bigint": "bigint", "double": "double"}
+
+
+@dataclass
+class AthenaRun:
+    endpoint: str
+    target_path: Path
+    statements: list[str]
+    output: str
+
+
+def athena_environment(endpoint: str) -> dict[str, str]:
+    env = fake_aws_environment()
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
+            "STEDI_ATHENA_REGION": "eu-west-1",
+            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{BUCKET}/athena-results/",
+            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{BUCKET}/warehouse/",
+            "STEDI_ATHENA_WORK_GROUP": "stedi",
+        }
+    )
+    return env
+
+
+def received_statements(target: AwsTarget) -> list[str]:
+    """Every query the server's Athena received, in order."""
+    athena = target.client("athena")
+    ids: list[str] = []
+    arguments: dict[str, Any] = {"WorkGroup": "stedi"}
+    while True:
+        page = athena.list_query_executions(**arguments)
+        ids.extend(page.get("QueryExecutionIds", []))
+        if not page.get("NextToken"):
+            break
+        arguments["NextToken"] = page["NextToken"]
+    executions = [
+        athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"] for query_id in ids
+    ]
+    executions.sort(key=lambda item: item["Status"]["SubmissionDateTime"])
+    return [item["Query"] for item in executions]
+
+
+def run_venv_command(
+    tool: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of this virtual environment (dbt, sqlfluff) in the project."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / tool), *args],
+        cwd=dbt_invoke.PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
+    work = tmp_path_factory.mktemp("athena")
+    saved = dict(os.environ)
+    try:
+        with moto_server(work, "tests.python.fake_athena_server") as endpoint:
+            os.environ.update(fake_aws_environment())
+            target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
+            bootstrap(target, BootstrapOptions(bucket=BUCKET))
+            load(FIXTURE_LANDING, target, LoadOptions(bucket=BUCKET, quarantine=True))
+            completed = run_venv_command(
+                "dbt",
+                "run",
+                "--target",
+                "athena",
+                "--target-path",
+                str(work / "target"),
+                "--vars",
+                json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
+                env=athena_environment(endpoint),
+            )
+            assert completed.returncode == 0, completed.stdout[-6000:]
+            yield AthenaRun(
+                endpoint, work / "target", received_statements(target), completed.stdout
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: AthenaRun) -> None:
+    assert "Done. PASS=9 WARN=0 ERROR=0 SKIP=0" in athena_run.output
+    text = " ".join(" ".join(athena_run.statements).split()).lower()
+    for landing in ("customer", "accelerometer", "step_trainer"):
+        assert f"create external table `stedi_landing`.`{landing}`" in text
+    assert text.count("org.apache.hive.hcatalog.data.jsonserde") == 3
+    # the mapping keeps the JSON key's case
+    assert "'mapping.customername'='customerName'" in "\n".join(athena_run.statements)
+    for view in ("customer_screened", "accelerometer_screened", "step_trainer_screened"):
+        assert f'create or replace view "awsdatacatalog"."stedi_landing"."{view}" as' in text
+    for table in (
+        '"stedi_trusted"."customer_trusted"',
+        '"stedi_trusted"."accelerometer_trusted"',
+        '"stedi_trusted"."step_trainer_trusted"',
+        '"stedi_curated"."customers_curated"',
+        '"stedi_curated"."machine_learning_curated"',
+    ):
+        assert f'create table "awsdatacatalog".{table}' in text
+    assert text.count("format='parquet'") == 5
+
+
+def test_every_statement_sent_to_athena_parses_as_athena_sql(athena_run: AthenaRun) -> None:
+    assert len(athena_run.statements) >= 11
+    errors = []
+    for statement in athena_run.statements:
+        try:
+            sqlglot.parse(statement, read="athena", error_level=sqlglot.ErrorLevel.RAISE)
+        except sqlglot.errors.ParseError as error:
+            errors.append(f"{error}\n{statement[:500]}")
+    assert errors == []
+
+
+def test_models_lint_clean_as_athena_sql() -> None:
+    completed = run_venv_command(
+        "sqlfluff", "lint", "--config", "tests/sqlfluff_athena/.sqlfluff", "models"
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert "FAIL" not in completed.stdout
+
+
+# --- 3. semantic equivalence ------------------------------------------------
+
+
+def landing_columns() -> dict[str, list[tuple[str, str]]]:
+    sources = yaml.safe_load(
+        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__sources.yml").read_text()
+    )
+    return {
+        table["name"]: [(column["name"], column["data_type"]) for column in table["columns"]]
+        for table in sources["sources"][0]["tables"]
+    }
+
+
+def serde_row(line: str, columns: list[tuple[str, str]]) -> tuple[Any, ...]:
+    """A JSON line as the Hive JSON SerDe (ignore.malformed.json) reads it:
+    mapped keys, a value of the wrong type as null, a malformed line as nulls."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return tuple(None for _ in columns)
+    row = []
+    for name, data_type in columns:
+        value = record.get(name) if isinstance(record, dict) else None
+        if data_type == "string":
+            row.append(value if isinstance(value, str) else None)
+        elif data_type == "bigint":
+            row.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
+        else:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            row.append(float(value) if ok else None)
+    return tuple(row)
+
+
+def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """The fixture landing data and every model, as compiled for Athena and
+    transpiled to DuckDB, in one in-process DuckDB."""
+    connection = duckdb.connect()
+    connection.execute("attach ':memory:' as awsdatacatalog")
+    for schema in ("stedi_landing", "stedi_trusted", "stedi_curated"):
+        connection.execute(f"create schema awsdatacatalog.{schema}")
+    for table, columns in landing_columns().items():
+        definition = ", ".join(f'"{name.lower()}" {DUCKDB_TYPES[kind]}' for name, kind in columns)
+        connection.execute(f"create table awsdatacatalog.stedi_landing.{table} ({definition})")
+        rows = [
+            serde_row(line, columns)
+            for path in sorted((FIXTURE_LANDING / table).glob("*.json"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        placeholders = ", ".join("?" for _ in columns)
+        connection.executemany(
+            f"insert into awsdatacatalog.stedi_landing.{table} values ({placeholders})", rows
+        )
+    for node in models_in_build_order(manifest):
+        athena_sql = (compiled / node["original_file_path"]).read_text(encoding="utf-8")
+        duck_sql = sqlglot.transpile(athena_sql, read="athena", write="duckdb")[0]
+        connection.execute(
+            f"create table awsdatacatalog.{node['schema']}.{node['name']} as {duck_sql}"
+        )
+    return connection
+
+
+def models_in_build_order(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    models = {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+    }
+    ordered: list[dict[str, Any]] = []
+    done: set[str] = set()
+
+    def visit(unique_id: str) -> None:
+        if unique_id in done:
+            return
+        for parent in models[unique_id]["depends_on"]["nodes"]:
+            if parent in models:
+                visit(parent)
+        done.add(unique_id)
+        ordered.append(models[unique_id])
+
+    for unique_id in sorted(models):
+        visit(unique_id)
+    return ordered
+
+
+def normalized(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
+    if isinstance(value, float) and not math.isnan(value) and value == int(value):
+        return int(value)
+    return value
+
+
+def sorted_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    normal = [tuple(normalized(value) for value in row) for row in rows]
+    return sorted(normal, key=lambda row: tuple((v is None, str(v)) for v in row))
+
+
+def test_athena_sql_returns_the_spark_rows_for_every_model(
+    athena_run: AthenaRun, lakehouse: Lakehouse
+) -> None:
+    lakehouse.build(enforce_consent_date=True)
+    manifest = json.loads((athena_run.target_path / "manifest.json").read_text())
+    compiled = athena_run.target_path / "compiled" / "stedi"
+    duck = duckdb_lakehouse(compiled, manifest)
+    compared = 0
+    for node in models_in_build_order(manifest):
+        relation = f"{node['schema']}.{node['name']}"
+        from pyspark.sql import SparkSession
+
+        spark_frame = SparkSession.builder.getOrCreate().table(relation)
+        columns = spark_frame.columns
+        spark_rows = [tuple(row) for row in spark_frame.collect()]
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        duck_rows = duck.execute(f"select {column_list} from awsdatacatalog.{relation}").fetchall()
+        assert sorted_rows(duck_rows) == sorted_rows(spark_rows), relation
+        assert spark_rows, relation  # the fixture puts rows in every model
+        compared += 1
+    assert compared == 8
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "STEDI_ATHENA_REGION",
+        "STEDI_ATHENA_S3_STAGING_DIR",
+        "STEDI_ATHENA_S3_DATA_DIR",
+        "STEDI_ATHENA_WORK_GROUP",
+    ],
+)
+def test_athena_target_names_a_missing_environment_variable(missing: str, tmp_path: Path) -> None:
+    env = athena_environment("http://127.0.0.1:9")
+    del env[missing]
+    completed = run_venv_command(
+        "dbt", "parse", "--target", "athena", "--target-path", str(tmp_path), env=env
+    )
+    assert completed.returncode != 0
+    assert f"Env var required but not provided: '{missing}'" in completed.stdout
