@@ -33,6 +33,15 @@
 {% endmacro %}
 
 
+{% macro run_ddl(sql) %}
+    {#- Runs a DDL statement without fetching a result: over Thrift, DDL
+        returns no result set and run_query would fail on it. -#}
+    {% call statement('landing_ddl', fetch_result=False, auto_begin=False) %}
+        {{ sql }}
+    {% endcall %}
+{% endmacro %}
+
+
 {% macro spark__create_landing_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- for node in landing_source_nodes() -%}
@@ -42,11 +51,11 @@
         {%- for name, data_type in landing_column_list(node) -%}
             {%- do columns.append('`' ~ name ~ '` ' ~ data_type) -%}
         {%- endfor -%}
-        {% do run_query('create schema if not exists ' ~ node.schema) %}
+        {% do run_ddl('create schema if not exists ' ~ node.schema) %}
         {#- The table is external (it has a location): dropping it never
             touches the landing files. -#}
-        {% do run_query('drop table if exists ' ~ relation) %}
-        {% do run_query(
+        {% do run_ddl('drop table if exists ' ~ relation) %}
+        {% do run_ddl(
             'create table ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')'
             ~ " using json options (pathGlobFilter '*.json', mode 'PERMISSIVE')"
             ~ " location '" ~ location ~ "'"
@@ -76,9 +85,9 @@
             {%- do mappings.append("'mapping." ~ name | lower ~ "'='" ~ name ~ "'") -%}
         {%- endfor -%}
         {%- set table = '`' ~ node.schema ~ '`.`' ~ node.identifier ~ '`' -%}
-        {% do run_query('create database if not exists `' ~ node.schema ~ '`') %}
-        {% do run_query('drop table if exists ' ~ table) %}
-        {% do run_query(
+        {% do run_ddl('create database if not exists `' ~ node.schema ~ '`') %}
+        {% do run_ddl('drop table if exists ' ~ table) %}
+        {% do run_ddl(
             'create external table ' ~ table ~ ' (' ~ columns | join(', ') ~ ')'
             ~ " row format serde 'org.apache.hive.hcatalog.data.JsonSerDe'"
             ~ ' with serdeproperties (' ~ mappings | join(', ') ~ ')'
