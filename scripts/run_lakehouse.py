@@ -1,9 +1,9 @@
 """Run the STEDI lakehouse end to end on embedded Spark.
 
 Checks Java, generates synthetic landing data when the landing folder is
-empty, runs `dbt build` (landing tables, every model and every test) and
-prints the per-zone row summary. Everything runs in one process and one
-Spark session.
+empty, runs `dbt build` (landing tables, every model and every test), prints
+the per-zone row summary and generates the dbt docs (`make docs` serves
+them). Everything runs in one process and one Spark session.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,3 +62,18 @@ class Lakehouse:
 
         spark = SparkSession.builder.getOrCreate()
         return sorted(tuple(row) for row in spark.sql(sql).collect())
+
+
+def run_venv_command(
+    tool: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of this virtual environment (dbt, sqlfluff) in the project."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / tool), *args],
+        cwd=dbt_invoke.PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )

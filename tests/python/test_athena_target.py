@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +30,7 @@ from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
 from scripts.load_landing import LoadOptions, load
 from scripts.local_s3 import fake_aws_environment, moto_server
-from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
+from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, run_venv_command
 
 BUCKET = "stedi-athena-test"
 DUCKDB_TYPES = {"string": "varchar", "bigint": "bigint", "double": "double"}
@@ -77,21 +75,6 @@ def received_statements(target: AwsTarget) -> list[str]:
     ]
     executions.sort(key=lambda item: item["Status"]["SubmissionDateTime"])
     return [item["Query"] for item in executions]
-
-
-def run_venv_command(
-    tool: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run a command of this virtual environment (dbt, sqlfluff) in the project."""
-    return subprocess.run(
-        [str(Path(sys.executable).parent / tool), *args],
-        cwd=dbt_invoke.PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

