@@ -24,17 +24,19 @@
         count_queries | join('\nunion all\n') ~ '\norder by position') -%}
 
     {%- set screens = [
-        ('customer', ref('customer_screened')),
-        ('accelerometer', ref('accelerometer_screened')),
-        ('step_trainer', ref('step_trainer_screened')),
+        ('customer', ref('customer_trusted'), ref('customer_rejected')),
+        ('accelerometer', ref('accelerometer_trusted'), ref('accelerometer_rejected')),
+        ('step_trainer', ref('step_trainer_trusted'), ref('step_trainer_rejected')),
     ] -%}
     {%- set reason_queries = [] -%}
-    {%- for data_set, relation in screens -%}
+    {%- for data_set, trusted, rejected in screens -%}
         {%- do reason_queries.append(
             "select '" ~ data_set ~ "' as data_set, " ~ loop.index
-            ~ " as position, coalesce(exclusion_reason, '(admitted)') as rule,"
-            ~ " count(*) as row_count from " ~ relation
-            ~ " group by exclusion_reason") -%}
+            ~ " as position, '(trusted)' as rule, count(*) as row_count from " ~ trusted) -%}
+        {%- do reason_queries.append(
+            "select '" ~ data_set ~ "' as data_set, " ~ loop.index
+            ~ " as position, exclusion_reason as rule, count(*) as row_count from "
+            ~ rejected ~ " group by exclusion_reason") -%}
     {%- endfor -%}
     {%- set reasons = run_query(
         reason_queries | join('\nunion all\n') ~ '\norder by position, rule') -%}
@@ -53,11 +55,30 @@
     {%- endfor -%}
 
     {%- do print('') -%}
-    {%- do print('Landing rows kept out of trusted, by rule') -%}
-    {%- do print('  %-14s %-26s %12s' | format('data set', 'rule', 'rows')) -%}
+    {%- do print('Row accounting: landing = trusted + rejected (by reason)') -%}
+    {%- do print('  %-14s %-34s %10s' | format('data set', 'rows', 'count')) -%}
+    {%- set landing_rows = {
+        'customer': rows_by_table['customer'],
+        'accelerometer': rows_by_table['accelerometer'],
+        'step_trainer': rows_by_table['step_trainer'],
+    } -%}
+    {%- set accounted = {} -%}
     {%- for row in reasons.rows -%}
-        {%- do print('  %-14s %-26s %12s' | format(
-            row['data_set'], row['rule'], '{:,}'.format(row['row_count'] | int))) -%}
+        {%- do accounted.update({row['data_set']:
+            accounted.get(row['data_set'], 0) + (row['row_count'] | int)}) -%}
+    {%- endfor -%}
+    {%- for data_set in ['customer', 'accelerometer', 'step_trainer'] -%}
+        {%- do print('  %-14s %-34s %10s' | format(
+            data_set, 'landing', '{:,}'.format(landing_rows[data_set]))) -%}
+        {%- for row in reasons.rows if row['data_set'] == data_set -%}
+            {%- set label = row['rule'] if row['rule'] == '(trusted)'
+                else 'rejected: ' ~ row['rule'] -%}
+            {%- do print('  %-14s %-34s %10s' | format(
+                '', label, '{:,}'.format(row['row_count'] | int))) -%}
+        {%- endfor -%}
+        {%- set balance = 'balanced' if accounted.get(data_set, 0) == landing_rows[data_set]
+            else 'UNBALANCED: ' ~ (landing_rows[data_set] - accounted.get(data_set, 0)) ~ ' rows unaccounted' -%}
+        {%- do print('  %-14s %-34s %10s' | format('', '= ' ~ balance, '')) -%}
     {%- endfor -%}
 
     {%- do print('') -%}

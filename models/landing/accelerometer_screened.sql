@@ -1,6 +1,6 @@
--- Every landing accelerometer reading, typed and normalized, with its
+-- Every landing accelerometer reading, parsed and normalized, with its
 -- verdict: exclusion_reason is null for the readings admitted to
--- accelerometer_trusted, else the first rule it fails, privacy rules first.
+-- accelerometer_trusted, else the first rule it fails.
 with
 
 source_readings as (
@@ -15,21 +15,32 @@ consented_customers as (
     select * from {{ ref('customer_trusted') }}
 ),
 
-renamed as (
+parsed as (
     select
+        -- as delivered
+        {{ adapter.quote('user') }} as raw_user,
+        {{ adapter.quote('timestamp') }} as raw_timestamp,
+        x as raw_x,
+        y as raw_y,
+        z as raw_z,
+
         -- keys
         {{ normalize_email(adapter.quote('user')) }} as user_email,
-        {{ adapter.quote('timestamp') }} as reading_time_ms,
+        {{ parse_bigint(adapter.quote('timestamp')) }} as reading_time_ms,
 
         -- measures
-        x,
-        y,
-        z,
-
-        -- timestamps
-        {{ epoch_ms_to_timestamp(adapter.quote('timestamp')) }} as reading_at
+        {{ parse_double('x') }} as x,
+        {{ parse_double('y') }} as y,
+        {{ parse_double('z') }} as z
 
     from source_readings
+),
+
+typed as (
+    select
+        *,
+        {{ epoch_ms_to_timestamp('reading_time_ms') }} as reading_at
+    from parsed
 ),
 
 numbered as (
@@ -40,7 +51,7 @@ numbered as (
             partition by user_email, reading_time_ms, x, y, z
             order by reading_time_ms asc
         ) as copy_number
-    from renamed
+    from typed
 ),
 
 known_emails as (
@@ -63,13 +74,28 @@ screened as (
     select
         *,
         case
+            when coalesce(raw_user, raw_timestamp, raw_x, raw_y, raw_z) is null
+                then 'malformed'
             when
-                user_email is null
-                or reading_time_ms is null
+                user_email is null or user_email = ''
+                or raw_timestamp is null
+                or raw_x is null
+                or raw_y is null
+                or raw_z is null
+                then 'missing_field'
+            when
+                reading_time_ms is null
                 or x is null
                 or y is null
                 or z is null
-                then 'incomplete'
+                then 'invalid_value'
+            when not {{ plausible_reading_time('reading_time_ms') }}
+                then 'implausible_time'
+            when
+                abs(x) > {{ var('max_abs_acceleration') }}
+                or abs(y) > {{ var('max_abs_acceleration') }}
+                or abs(z) > {{ var('max_abs_acceleration') }}
+                then 'out_of_range'
             when not is_known_customer then 'unknown_customer'
             when research_consent_ms is null then 'no_research_consent'
             {% if consent_date_enforced() -%}

@@ -1,4 +1,4 @@
--- Every landing customer record, typed and normalized, with its verdict:
+-- Every landing customer record, parsed and normalized, with its verdict:
 -- exclusion_reason is null for the records admitted to customer_trusted,
 -- else the first rule the record fails.
 with
@@ -7,8 +7,17 @@ source_customers as (
     select * from {{ source('landing', 'customer') }}
 ),
 
-renamed as (
+parsed as (
     select
+        -- as delivered
+        customername as raw_customer_name,
+        email as raw_email,
+        registrationdate as raw_registration_date,
+        lastupdatedate as raw_last_update_date,
+        sharewithresearchasofdate as raw_research_consent,
+        sharewithpublicasofdate as raw_public_consent,
+        sharewithfriendsasofdate as raw_friends_consent,
+
         -- identity
         {{ normalize_email('email') }} as email,
         customername as customer_name,
@@ -17,23 +26,39 @@ renamed as (
         serialnumber as serial_number,
 
         -- epoch-millisecond dates, kept exact for joins and comparisons
-        registrationdate as registration_ms,
-        lastupdatedate as last_update_ms,
-        sharewithresearchasofdate as research_consent_ms,
-        sharewithpublicasofdate as public_consent_ms,
-        sharewithfriendsasofdate as friends_consent_ms,
+        {{ parse_bigint('registrationdate') }} as registration_ms,
+        {{ parse_bigint('lastupdatedate') }} as last_update_ms,
+        {{ parse_bigint('sharewithresearchasofdate') }} as research_consent_ms,
+        {{ parse_bigint('sharewithpublicasofdate') }} as public_consent_ms,
+        {{ parse_bigint('sharewithfriendsasofdate') }} as friends_consent_ms,
 
-        -- the same dates as timestamps
-        {{ epoch_ms_to_timestamp('registrationdate') }} as registration_at,
-        {{ epoch_ms_to_timestamp('lastupdatedate') }} as last_update_at,
-        {{ epoch_ms_to_timestamp('sharewithresearchasofdate') }}
-            as research_consent_at,
-        {{ epoch_ms_to_timestamp('sharewithpublicasofdate') }}
-            as public_consent_at,
-        {{ epoch_ms_to_timestamp('sharewithfriendsasofdate') }}
-            as friends_consent_at
+        -- a malformed line reaches us as a row without any value
+        coalesce(
+            customername, email, phone, birthday, serialnumber,
+            registrationdate, lastupdatedate, sharewithresearchasofdate,
+            sharewithpublicasofdate, sharewithfriendsasofdate
+        ) is null as is_malformed
 
     from source_customers
+),
+
+typed as (
+    select
+        *,
+        (raw_registration_date is not null and registration_ms is null)
+        or (raw_last_update_date is not null and last_update_ms is null)
+        or (raw_research_consent is not null and research_consent_ms is null)
+        or (raw_public_consent is not null and public_consent_ms is null)
+        or (raw_friends_consent is not null and friends_consent_ms is null)
+            as has_invalid_value,
+
+        -- the same dates as timestamps
+        {{ epoch_ms_to_timestamp('registration_ms') }} as registration_at,
+        {{ epoch_ms_to_timestamp('last_update_ms') }} as last_update_at,
+        {{ epoch_ms_to_timestamp('research_consent_ms') }} as research_consent_at,
+        {{ epoch_ms_to_timestamp('public_consent_ms') }} as public_consent_at,
+        {{ epoch_ms_to_timestamp('friends_consent_ms') }} as friends_consent_at
+    from parsed
 ),
 
 ranked as (
@@ -51,15 +76,18 @@ ranked as (
                 customer_name asc,
                 registration_ms asc
         ) as email_record_rank
-    from renamed
+    from typed
 ),
 
 screened as (
     select
         *,
         case
+            when is_malformed then 'malformed'
             when email is null or email = '' then 'missing_email'
             when email_record_rank > 1 then 'superseded_record'
+            -- an unreadable date may be an unreadable consent: keep it out
+            when has_invalid_value then 'invalid_value'
             when research_consent_ms is null then 'no_research_consent'
         end as exclusion_reason
     from ranked

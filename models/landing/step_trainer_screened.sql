@@ -1,6 +1,6 @@
--- Every landing step-trainer reading, typed, with its verdict:
+-- Every landing step-trainer reading, parsed, with its verdict:
 -- exclusion_reason is null for the readings admitted to step_trainer_trusted,
--- else the first rule it fails, privacy rules first.
+-- else the first rule it fails.
 with
 
 source_readings as (
@@ -15,19 +15,28 @@ curated_customers as (
     select * from {{ ref('customers_curated') }}
 ),
 
-renamed as (
+parsed as (
     select
+        -- as delivered
+        serialnumber as raw_serial_number,
+        sensorreadingtime as raw_sensor_reading_time,
+        distancefromobject as raw_distance_from_object,
+
         -- keys
         serialnumber as serial_number,
-        sensorreadingtime as sensor_reading_time_ms,
+        {{ parse_bigint('sensorreadingtime') }} as sensor_reading_time_ms,
 
         -- measures
-        distancefromobject as distance_from_object,
-
-        -- timestamps
-        {{ epoch_ms_to_timestamp('sensorreadingtime') }} as sensor_reading_at
+        {{ parse_double('distancefromobject') }} as distance_from_object
 
     from source_readings
+),
+
+typed as (
+    select
+        *,
+        {{ epoch_ms_to_timestamp('sensor_reading_time_ms') }} as sensor_reading_at
+    from parsed
 ),
 
 numbered as (
@@ -39,16 +48,22 @@ numbered as (
                 serial_number, sensor_reading_time_ms, distance_from_object
             order by sensor_reading_time_ms asc
         ) as copy_number
-    from renamed
+    from typed
 ),
 
-known_devices as (
-    select distinct serial_number from customer_records
+device_owners as (
+    -- who holds each device now: the current record of every e-mail. A
+    -- device held by several customers cannot be attributed to one person.
+    select
+        serial_number,
+        count(distinct email) as owner_count
+    from customer_records
+    where email_record_rank = 1 and email is not null and email != ''
+    group by serial_number
 ),
 
 curated_devices as (
-    -- a device registered to several curated customers counts only from the
-    -- latest of their consents: no reading predates any owner's consent
+    -- one row per device, so that no reading is counted twice
     select
         serial_number,
         max(research_consent_ms) as research_consent_ms
@@ -60,10 +75,10 @@ with_device as (
     select
         numbered.*,
         curated_devices.research_consent_ms,
-        known_devices.serial_number is not null as is_known_device
+        coalesce(device_owners.owner_count, 0) as owner_count
     from numbered
-    left join known_devices
-        on numbered.serial_number = known_devices.serial_number
+    left join device_owners
+        on numbered.serial_number = device_owners.serial_number
     left join curated_devices
         on numbered.serial_number = curated_devices.serial_number
 ),
@@ -73,11 +88,27 @@ screened as (
         *,
         case
             when
-                serial_number is null
-                or sensor_reading_time_ms is null
-                or distance_from_object is null
-                then 'incomplete'
-            when not is_known_device then 'unknown_device'
+                coalesce(
+                    raw_serial_number,
+                    raw_sensor_reading_time,
+                    raw_distance_from_object
+                ) is null
+                then 'malformed'
+            when
+                serial_number is null or serial_number = ''
+                or raw_sensor_reading_time is null
+                or raw_distance_from_object is null
+                then 'missing_field'
+            when sensor_reading_time_ms is null or distance_from_object is null
+                then 'invalid_value'
+            when not {{ plausible_reading_time('sensor_reading_time_ms') }}
+                then 'implausible_time'
+            when
+                distance_from_object < 0
+                or distance_from_object > {{ var('max_distance_from_object') }}
+                then 'out_of_range'
+            when owner_count = 0 then 'unknown_device'
+            when owner_count > 1 then 'ambiguous_device'
             when research_consent_ms is null then 'device_not_curated'
             {% if consent_date_enforced() -%}
             when sensor_reading_time_ms < research_consent_ms

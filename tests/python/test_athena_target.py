@@ -33,7 +33,6 @@ from scripts.local_s3 import fake_aws_environment, moto_server
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, run_venv_command
 
 BUCKET = "stedi-athena-test"
-DUCKDB_TYPES = {"string": "varchar", "bigint": "bigint", "double": "double"}
 
 
 @dataclass
@@ -108,14 +107,21 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
 
 
 def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: AthenaRun) -> None:
-    assert "Done. PASS=9 WARN=0 ERROR=0 SKIP=0" in athena_run.output
+    assert "Done. PASS=12 WARN=0 ERROR=0 SKIP=0" in athena_run.output  # hook + 11 models
     text = " ".join(" ".join(athena_run.statements).split()).lower()
     for landing in ("customer", "accelerometer", "step_trainer"):
         assert f"create external table `stedi_landing`.`{landing}`" in text
     assert text.count("org.apache.hive.hcatalog.data.jsonserde") == 3
     # the mapping keeps the JSON key's case
     assert "'mapping.customername'='customerName'" in "\n".join(athena_run.statements)
-    for view in ("customer_screened", "accelerometer_screened", "step_trainer_screened"):
+    for view in (
+        "customer_screened",
+        "accelerometer_screened",
+        "step_trainer_screened",
+        "customer_rejected",
+        "accelerometer_rejected",
+        "step_trainer_rejected",
+    ):
         assert f'create or replace view "awsdatacatalog"."stedi_landing"."{view}" as' in text
     for table in (
         '"stedi_trusted"."customer_trusted"',
@@ -129,7 +135,7 @@ def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: Athe
 
 
 def test_every_statement_sent_to_athena_parses_as_athena_sql(athena_run: AthenaRun) -> None:
-    assert len(athena_run.statements) >= 11
+    assert len(athena_run.statements) >= 20
     errors = []
     for statement in athena_run.statements:
         try:
@@ -150,52 +156,35 @@ def test_models_lint_clean_as_athena_sql() -> None:
 # --- 3. semantic equivalence ------------------------------------------------
 
 
-def landing_columns() -> dict[str, list[tuple[str, str]]]:
+def landing_columns() -> dict[str, list[str]]:
     sources = yaml.safe_load(
         (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__sources.yml").read_text()
     )
     return {
-        table["name"]: [(column["name"], column["data_type"]) for column in table["columns"]]
+        table["name"]: [column["name"] for column in table["columns"]]
         for table in sources["sources"][0]["tables"]
     }
 
 
-def serde_row(line: str, columns: list[tuple[str, str]]) -> tuple[Any, ...]:
-    """A JSON line as the Hive JSON SerDe (ignore.malformed.json) reads it:
-    mapped keys, a value of the wrong type as null, a malformed line as nulls."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        return tuple(None for _ in columns)
-    row = []
-    for name, data_type in columns:
-        value = record.get(name) if isinstance(record, dict) else None
-        if data_type == "string":
-            row.append(value if isinstance(value, str) else None)
-        elif data_type == "bigint":
-            row.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
-        else:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            row.append(float(value) if ok else None)
-    return tuple(row)
-
-
 def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """The fixture landing data and every model, as compiled for Athena and
-    transpiled to DuckDB, in one in-process DuckDB."""
+    """Every model, as compiled for Athena and transpiled to DuckDB, over the
+    very landing rows the Spark build read (so that only the SQL differs),
+    in one in-process DuckDB."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
     connection = duckdb.connect()
     connection.execute("attach ':memory:' as awsdatacatalog")
     for schema in ("stedi_landing", "stedi_trusted", "stedi_curated"):
         connection.execute(f"create schema awsdatacatalog.{schema}")
     for table, columns in landing_columns().items():
-        definition = ", ".join(f'"{name.lower()}" {DUCKDB_TYPES[kind]}' for name, kind in columns)
+        # Landing columns are text as delivered, on both engines.
+        definition = ", ".join(f'"{name.lower()}" varchar' for name in columns)
         connection.execute(f"create table awsdatacatalog.stedi_landing.{table} ({definition})")
         rows = [
-            serde_row(line, columns)
-            for path in sorted((FIXTURE_LANDING / table).glob("*.json"))
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
+            tuple(row) for row in spark.table(f"stedi_landing.{table}").select(*columns).collect()
         ]
+        assert rows, table
         placeholders = ", ".join("?" for _ in columns)
         connection.executemany(
             f"insert into awsdatacatalog.stedi_landing.{table} values ({placeholders})", rows
@@ -203,8 +192,9 @@ def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBP
     for node in models_in_build_order(manifest):
         athena_sql = (compiled / node["original_file_path"]).read_text(encoding="utf-8")
         duck_sql = sqlglot.transpile(athena_sql, read="athena", write="duckdb")[0]
+        materialization = "view" if node["config"]["materialized"] == "view" else "table"
         connection.execute(
-            f"create table awsdatacatalog.{node['schema']}.{node['name']} as {duck_sql}"
+            f"create {materialization} awsdatacatalog.{node['schema']}.{node['name']} as {duck_sql}"
         )
     return connection
 
@@ -248,7 +238,7 @@ def sorted_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 def test_athena_sql_returns_the_spark_rows_for_every_model(
     athena_run: AthenaRun, lakehouse: Lakehouse
 ) -> None:
-    lakehouse.build(enforce_consent_date=True)
+    lakehouse.build(enforce_consent_date=True)  # also the landing rows DuckDB reads
     manifest = json.loads((athena_run.target_path / "manifest.json").read_text())
     compiled = athena_run.target_path / "compiled" / "stedi"
     duck = duckdb_lakehouse(compiled, manifest)
@@ -265,7 +255,7 @@ def test_athena_sql_returns_the_spark_rows_for_every_model(
         assert sorted_rows(duck_rows) == sorted_rows(spark_rows), relation
         assert spark_rows, relation  # the fixture puts rows in every model
         compared += 1
-    assert compared == 8
+    assert compared == 11
 
 
 @pytest.mark.parametrize(

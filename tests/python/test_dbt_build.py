@@ -11,6 +11,13 @@ import pytest
 from tests.python.lakehouse import Lakehouse
 
 ANN, BOB, EVE = "ann.alpha@example.com", "bob.beta@example.com", "eve.epsilon@example.com"
+HAL, IVY = "hal.eta@example.com", "ivy.theta@example.com"
+# The fixture's epoch-millisecond times are BASE plus a small offset.
+BASE = 1_655_560_000_000
+
+
+def t(offset: int) -> int:
+    return BASE + offset
 
 
 def failed_nodes(result: Any) -> set[str]:
@@ -28,17 +35,26 @@ class TestConsentDateEnforced:
     ) -> None:
         assert lakehouse.rows(
             "select email, phone, research_consent_ms from stedi_trusted.customer_trusted"
-        ) == [(ANN, "222", 5000), (BOB, "333", 5000), (EVE, "666", 9000)]
+        ) == [
+            (ANN, "222", t(5000)),
+            (BOB, "333", t(5000)),
+            (EVE, "666", t(9000)),
+            (HAL, "777", t(5000)),
+            (IVY, "888", t(5000)),  # consent delivered as a string
+        ]
 
     def test_accelerometer_trusted_starts_exactly_at_consent(self, lakehouse: Lakehouse) -> None:
         assert lakehouse.rows(
             "select user_email, reading_time_ms, x, y, z from stedi_trusted.accelerometer_trusted"
         ) == [
-            (ANN, 5000, 0.0, 1.0, 0.0),
-            (ANN, 5000, 1.0, 0.0, 0.0),
-            (ANN, 6000, 0.0, 0.0, 1.0),
-            (BOB, 5000, -1.0, 0.0, 0.0),
-            (BOB, 6000, 0.0, -1.0, 0.0),
+            (ANN, t(5000), 0.0, 1.0, 0.0),
+            (ANN, t(5000), 1.0, 0.0, 0.0),
+            (ANN, t(6000), 0.0, 0.0, 1.0),
+            (ANN, t(7000), 1.0, 0.0, 1.0),  # time and x delivered as strings
+            (BOB, t(5000), -1.0, 0.0, 0.0),
+            (BOB, t(6000), 0.0, -1.0, 0.0),
+            (HAL, t(5000), 1.0, 0.0, 1.0),  # line ending in a trailing comma
+            (IVY, t(5000), 0.0, 1.0, 1.0),  # CRLF line ending
         ]
 
     def test_customers_curated_are_trusted_customers_with_readings(
@@ -47,7 +63,12 @@ class TestConsentDateEnforced:
         assert lakehouse.rows(
             "select email, serial_number, accelerometer_reading_count"
             " from stedi_curated.customers_curated"
-        ) == [(ANN, "dev-ann", 3), (BOB, "dev-bob", 2)]
+        ) == [
+            (ANN, "dev-ann", 4),
+            (BOB, "dev-bob", 2),
+            (HAL, "dev-shared", 1),
+            (IVY, "dev-shared", 1),
+        ]
 
     def test_step_trainer_trusted_keeps_curated_devices_after_consent(
         self, lakehouse: Lakehouse
@@ -56,26 +77,27 @@ class TestConsentDateEnforced:
             "select serial_number, sensor_reading_time_ms, distance_from_object"
             " from stedi_trusted.step_trainer_trusted"
         ) == [
-            ("dev-ann", 5000, 201.0),
-            ("dev-ann", 6000, 202.0),
-            ("dev-bob", 5000, 251.0),
-            ("dev-bob", 6000, 252.0),
+            ("dev-ann", t(5000), 201.0),
+            ("dev-ann", t(6000), 202.0),
+            ("dev-bob", t(5000), 251.0),
+            ("dev-bob", t(6000), 252.0),
+            ("dev-bob", t(9000), 253.0),  # distance delivered as a string
         ]
 
     def test_machine_learning_curated_pairs_each_reading_with_its_owners_device(
         self, lakehouse: Lakehouse
     ) -> None:
-        # Ann and Bob both have readings at 5000 and 6000: each pairs with
+        # Ann and Bob both have readings at t(5000) and t(6000): each pairs with
         # their own device's distance only.
         assert lakehouse.rows(
             "select serial_number, reading_time_ms, x, y, z, distance_from_object"
             " from stedi_curated.machine_learning_curated"
         ) == [
-            ("dev-ann", 5000, 0.0, 1.0, 0.0, 201.0),
-            ("dev-ann", 5000, 1.0, 0.0, 0.0, 201.0),
-            ("dev-ann", 6000, 0.0, 0.0, 1.0, 202.0),
-            ("dev-bob", 5000, -1.0, 0.0, 0.0, 251.0),
-            ("dev-bob", 6000, 0.0, -1.0, 0.0, 252.0),
+            ("dev-ann", t(5000), 0.0, 1.0, 0.0, 201.0),
+            ("dev-ann", t(5000), 1.0, 0.0, 0.0, 201.0),
+            ("dev-ann", t(6000), 0.0, 0.0, 1.0, 202.0),
+            ("dev-bob", t(5000), -1.0, 0.0, 0.0, 251.0),
+            ("dev-bob", t(6000), 0.0, -1.0, 0.0, 252.0),
         ]
 
     def test_machine_learning_curated_has_no_direct_identifier(self, lakehouse: Lakehouse) -> None:
@@ -98,35 +120,94 @@ class TestConsentDateEnforced:
                 f" from stedi_landing.{model} group by exclusion_reason"
             )
 
-        # 8 customer lines, 13 accelerometer lines, 10 step-trainer lines.
+        # 11 customer lines, 21 accelerometer lines, 24 step-trainer lines.
         assert reasons("customer_screened") == [
-            ("admitted", 3),
-            ("missing_email", 1),
+            ("admitted", 5),
+            ("invalid_value", 1),
+            ("malformed", 1),
             ("no_research_consent", 2),
             ("superseded_record", 2),
         ]
         assert reasons("accelerometer_screened") == [
-            ("admitted", 5),
+            ("admitted", 8),
             ("before_research_consent", 3),
             ("duplicate", 1),
-            ("incomplete", 1),
+            ("implausible_time", 2),
+            ("invalid_value", 1),
+            ("malformed", 1),
+            ("missing_field", 1),
             ("no_research_consent", 2),
+            ("out_of_range", 1),
             ("unknown_customer", 1),
         ]
         assert reasons("step_trainer_screened") == [
-            ("admitted", 4),
-            ("before_research_consent", 1),
-            ("device_not_curated", 2),
-            ("duplicate", 1),
-            ("incomplete", 1),
-            ("unknown_device", 1),
+            ("admitted", 5),
+            ("ambiguous_device", 1),
+            ("before_research_consent", 2),
+            ("device_not_curated", 4),
+            ("duplicate", 6),
+            ("missing_field", 2),
+            ("out_of_range", 2),
+            ("unknown_device", 2),
         ]
+
+    def test_landing_rows_equal_trusted_plus_rejected(self, lakehouse: Lakehouse) -> None:
+        for data_set in ("customer", "accelerometer", "step_trainer"):
+            [(landing,)] = lakehouse.rows(f"select count(*) from stedi_landing.{data_set}")
+            [(trusted,)] = lakehouse.rows(f"select count(*) from stedi_trusted.{data_set}_trusted")
+            [(rejected,)] = lakehouse.rows(
+                f"select count(*) from stedi_landing.{data_set}_rejected"
+            )
+            assert landing == trusted + rejected > trusted > 0, data_set
+
+    def test_dirty_rows_are_rejected_as_delivered_with_their_reason(
+        self, lakehouse: Lakehouse
+    ) -> None:
+        accelerometer = lakehouse.rows(
+            "select exclusion_reason, user_as_delivered, timestamp_as_delivered,"
+            " x_as_delivered from stedi_landing.accelerometer_rejected"
+            " where exclusion_reason in"
+            " ('missing_field', 'invalid_value', 'implausible_time', 'out_of_range',"
+            " 'malformed')"
+        )
+        assert accelerometer == [
+            ("implausible_time", BOB, "1000000000000", "1.0"),  # before the product
+            ("implausible_time", BOB, "4102444800000", "1.0"),  # in the future
+            ("invalid_value", BOB, str(t(7000)), "abc"),
+            ("malformed", None, None, None),  # a truncated line
+            ("missing_field", BOB, None, "1.0"),  # `timeStamp`, another spelling
+            ("out_of_range", BOB, str(t(8000)), "500.0"),
+        ]
+        assert lakehouse.rows(
+            "select exclusion_reason, email, last_update_date"
+            " from stedi_landing.customer_rejected"
+            " where exclusion_reason in ('invalid_value', 'malformed')"
+        ) == [
+            ("invalid_value", "jo.iota@example.com", "yesterday"),
+            ("malformed", None, None),
+        ]
+        assert lakehouse.rows(
+            "select exclusion_reason, serial_number_as_delivered,"
+            " distance_from_object_as_delivered from stedi_landing.step_trainer_rejected"
+            " where exclusion_reason in ('ambiguous_device', 'out_of_range')"
+        ) == [
+            ("ambiguous_device", "dev-shared", "210"),  # Hal's and Ivy's device
+            ("out_of_range", "dev-bob", "-5"),
+            ("out_of_range", "dev-bob", "1.0E9"),
+        ]
+
+    def test_a_file_delivered_twice_adds_nothing(self, lakehouse: Lakehouse) -> None:
+        # devices-1-delivered-again.json repeats devices-1.json line for line
+        assert lakehouse.rows(
+            "select count(*), count(distinct serial_number, sensor_reading_time_ms)"
+            " from stedi_trusted.step_trainer_trusted"
+        ) == [(5, 5)]
 
     def test_timestamps_are_derived_exactly_from_epoch_ms(self, lakehouse: Lakehouse) -> None:
         assert lakehouse.rows(
             "select distinct cast(reading_at as string)"
-            " from stedi_curated.machine_learning_curated where reading_time_ms = 5000"
-        ) == [("1970-01-01 00:00:05",)]
+            f" from stedi_curated.machine_learning_curated where reading_time_ms = {t(5000)}"
+        ) == [("2022-06-18 13:46:45",)]
 
 
 class TestDataTestsCatchViolations:
@@ -141,11 +222,20 @@ class TestDataTestsCatchViolations:
     def test_reading_before_consent_fails_the_build(self, lakehouse: Lakehouse) -> None:
         lakehouse.rows(
             "insert into stedi_trusted.accelerometer_trusted"
-            f" values ('{ANN}', 4000, 9.0, 9.0, 9.0, timestamp_millis(4000))"
+            f" values ('{ANN}', {t(4000)}, 9.0, 9.0, 9.0, timestamp_millis({t(4000)}))"
         )
         result = lakehouse.dbt("test", "--select", "accelerometer_trusted")
         assert not result.success
         assert "assert_no_reading_before_research_consent" in failed_nodes(result)
+
+    def test_a_row_appearing_from_nowhere_fails_the_accounting(self, lakehouse: Lakehouse) -> None:
+        lakehouse.rows(
+            "insert into stedi_trusted.step_trainer_trusted"
+            f" values ('dev-ann', {t(5500)}, 205.0, timestamp_millis({t(5500)}))"
+        )
+        result = lakehouse.dbt("test", "--select", "assert_landing_rows_are_all_accounted_for")
+        assert not result.success
+        assert "assert_landing_rows_are_all_accounted_for" in failed_nodes(result)
 
     def test_customer_without_consent_fails_the_build(self, lakehouse: Lakehouse) -> None:
         lakehouse.rows(
@@ -162,10 +252,10 @@ class TestDataTestsCatchViolations:
     def test_reading_paired_with_another_customers_device_fails_the_build(
         self, lakehouse: Lakehouse
     ) -> None:
-        # Ann's reading at 5000 paired with Bob's device: the time-only join bug.
+        # Ann's reading at t(5000) paired with Bob's device: the time-only join bug.
         lakehouse.rows(
             "insert into stedi_curated.machine_learning_curated"
-            " values ('dev-bob', 5000, 1.0, 0.0, 0.0, 251.0, timestamp_millis(5000))"
+            f" values ('dev-bob', {t(5000)}, 1.0, 0.0, 0.0, 251.0, timestamp_millis({t(5000)}))"
         )
         result = lakehouse.dbt("test", "--select", "machine_learning_curated")
         assert "assert_machine_learning_rows_are_owner_matched" in failed_nodes(result)
@@ -194,14 +284,17 @@ class TestConsentAtAnyTime:
         assert lakehouse.rows(
             "select user_email, reading_time_ms from stedi_trusted.accelerometer_trusted"
         ) == [
-            (ANN, 4999),
-            (ANN, 5000),
-            (ANN, 5000),
-            (ANN, 6000),
-            (BOB, 5000),
-            (BOB, 6000),
-            (EVE, 5000),
-            (EVE, 6000),
+            (ANN, t(4999)),
+            (ANN, t(5000)),
+            (ANN, t(5000)),
+            (ANN, t(6000)),
+            (ANN, t(7000)),
+            (BOB, t(5000)),
+            (BOB, t(6000)),
+            (EVE, t(5000)),
+            (EVE, t(6000)),
+            (HAL, t(5000)),
+            (IVY, t(5000)),
         ]
 
     def test_late_consenting_customer_is_curated(self, lakehouse: Lakehouse) -> None:
@@ -209,6 +302,8 @@ class TestConsentAtAnyTime:
             (ANN,),
             (BOB,),
             (EVE,),
+            (HAL,),
+            (IVY,),
         ]
 
     def test_machine_learning_curated_includes_pre_consent_pairs(
@@ -218,13 +313,13 @@ class TestConsentAtAnyTime:
             "select serial_number, reading_time_ms, distance_from_object"
             " from stedi_curated.machine_learning_curated"
         ) == [
-            ("dev-ann", 4999, 200.0),
-            ("dev-ann", 5000, 201.0),
-            ("dev-ann", 5000, 201.0),
-            ("dev-ann", 6000, 202.0),
-            ("dev-bob", 5000, 251.0),
-            ("dev-bob", 6000, 252.0),
-            ("dev-eve", 5000, 270.0),
+            ("dev-ann", t(4999), 200.0),
+            ("dev-ann", t(5000), 201.0),
+            ("dev-ann", t(5000), 201.0),
+            ("dev-ann", t(6000), 202.0),
+            ("dev-bob", t(5000), 251.0),
+            ("dev-bob", t(6000), 252.0),
+            ("dev-eve", t(5000), 270.0),
         ]
 
     def test_customers_without_consent_stay_out(self, lakehouse: Lakehouse) -> None:
@@ -233,5 +328,10 @@ class TestConsentAtAnyTime:
             for row in lakehouse.rows("select user_email from stedi_trusted.accelerometer_trusted")
         }
         assert emails.isdisjoint(
-            {"cy.gamma@example.com", "dee.delta@example.com", "zed.unknown@example.com"}
+            {
+                "cy.gamma@example.com",
+                "dee.delta@example.com",
+                "zed.unknown@example.com",
+                "jo.iota@example.com",
+            }
         )

@@ -1,0 +1,26 @@
+-- Landing customer records kept out of customer_trusted, as delivered, with
+-- the reason.
+with
+
+screened_customers as (
+    select * from {{ ref('customer_screened') }}
+),
+
+rejected as (
+    select
+        exclusion_reason,
+        raw_customer_name as customer_name,
+        raw_email as email,
+        phone,
+        birth_day,
+        serial_number,
+        raw_registration_date as registration_date,
+        raw_last_update_date as last_update_date,
+        raw_research_consent as share_with_research_as_of_date,
+        raw_public_consent as share_with_public_as_of_date,
+        raw_friends_consent as share_with_friends_as_of_date
+    from screened_customers
+    where exclusion_reason is not null
+)
+
+select * from rejected
