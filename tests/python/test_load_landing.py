@@ -51,6 +51,20 @@ def bucket(target: AwsTarget) -> str:
     return name
 
 
+def cli_arguments(landing: Path, bucket: str, target: AwsTarget, *extra: str) -> list[str]:
+    """The loader's command-line arguments for the local server."""
+    return [
+        str(landing),
+        "--bucket",
+        bucket,
+        "--endpoint-url",
+        target.endpoint_url or "",
+        "--region",
+        "eu-west-1",
+        *extra,
+    ]
+
+
 def object_bytes(target: AwsTarget, bucket: str, key: str) -> bytes:
     return target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
@@ -155,17 +169,7 @@ def test_file_with_malformed_lines_is_refused_whole_with_line_numbers(
     write_lines(landing / "accelerometer" / "bad.json", BAD_FILE_LINES)
     write_lines(landing / "accelerometer" / "good.json", [reading(8)])
     with caplog.at_level(logging.WARNING):
-        code = load_landing.main(
-            [
-                str(landing),
-                "--bucket",
-                bucket,
-                "--endpoint-url",
-                target.endpoint_url or "",
-                "--region",
-                "eu-west-1",
-            ]
-        )
+        code = load_landing.main(cli_arguments(landing, bucket, target))
     assert code == 1
     assert object_keys(target, bucket) == {"landing/accelerometer/good.json"}
     for line_number, reason in EXPECTED_BAD:
@@ -215,15 +219,7 @@ def test_killed_upload_leaves_no_partial_object_and_rerun_completes(
             sys.executable,
             "-m",
             "scripts.load_landing",
-            str(landing),
-            "--bucket",
-            bucket,
-            "--endpoint-url",
-            target.endpoint_url or "",
-            "--region",
-            "eu-west-1",
-            "--concurrency",
-            "1",
+            *cli_arguments(landing, bucket, target, "--concurrency", "1"),
             "--multipart-threshold-mib",
             "5",
         ],
@@ -305,21 +301,7 @@ def test_credentials_never_reach_the_log(
     landing = tmp_path / "landing"
     write_lines(landing / "accelerometer" / "a.json", [reading(1)])
     with caplog.at_level(logging.DEBUG):
-        assert (
-            load_landing.main(
-                [
-                    str(landing),
-                    "--bucket",
-                    bucket,
-                    "--endpoint-url",
-                    target.endpoint_url or "",
-                    "--region",
-                    "eu-west-1",
-                    "--verbose",
-                ]
-            )
-            == 0
-        )
+        assert load_landing.main(cli_arguments(landing, bucket, target, "--verbose")) == 0
     assert caplog.messages
     assert all(secret not in message for message in caplog.messages)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -72,21 +70,8 @@ def test_dbt_build_over_thrift_matches_the_session_target(
 def test_spark_target_names_a_missing_environment_variable(missing: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEDI_SPARK_")}
     env["DBT_PROFILES_DIR"] = str(dbt_invoke.PROFILES_DIR)
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "parse",
-            "--target",
-            "spark",
-            "--target-path",
-            str(tmp_path),
-        ],
-        cwd=dbt_invoke.PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    completed = run_venv_command(
+        "dbt", "parse", "--target", "spark", "--target-path", str(tmp_path), env=env
     )
     assert completed.returncode != 0
     assert f"Env var required but not provided: '{missing}'" in completed.stdout
