@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,11 +37,6 @@ class Timing:
     tool: str
     seconds: float
     size: int
-    objects: int
-
-    @property
-    def mib_per_second(self) -> float:
-        return self.size / (1024 * 1024) / self.seconds
 
 
 def count_objects(target: AwsTarget, bucket: str) -> int:
@@ -48,7 +44,18 @@ def count_objects(target: AwsTarget, bucket: str) -> int:
     return sum(len(page.get("Contents", [])) for page in pages)
 
 
-def run(scale: float, concurrency: int, work: Path) -> list[Timing]:
+def timed(tool: str, command: list[str], env: dict[str, str], size: int) -> Timing:
+    """Run one upload command (start-up included) and time it."""
+    started = time.perf_counter()
+    subprocess.run(
+        command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return Timing(tool, time.perf_counter() - started, size)
+
+
+def run(scale: float, concurrency: int, repeat: int, work: Path) -> list[tuple[Timing, Timing]]:
+    """(loader, awscli) timings of ``repeat`` rounds, each into fresh buckets;
+    the tool that goes first alternates, so neither always meets a warm server."""
     landing = work / "landing"
     LOG.info("generating scale %g into %s", scale, landing)
     generate(GeneratorConfig(out=landing, scale=scale, seed=42))
@@ -56,87 +63,92 @@ def run(scale: float, concurrency: int, work: Path) -> list[Timing]:
     size = sum(path.stat().st_size for path in files)
     LOG.info("%d files, %s", len(files), format_bytes(size))
     os.environ.update(fake_aws_environment())
+    env = {**os.environ, "AWS_MAX_CONCURRENT_REQUESTS": str(concurrency)}
+    aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or "aws"
+    rounds = []
     with moto_server(work) as endpoint:
         target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
         s3 = target.client("s3")
-        for bucket in ("bench-loader", "bench-awscli"):
-            s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        for round_number in range(repeat):
+            buckets = {
+                "loader": f"bench-loader-{round_number}",
+                "awscli": f"bench-awscli-{round_number}",
+            }
+            for bucket in buckets.values():
+                s3.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+                )
+            # Both tools run as the commands a user types, start-up included.
+            commands = {
+                "loader": [
+                    sys.executable,
+                    "-m",
+                    "scripts.load_landing",
+                    str(landing),
+                    "--bucket",
+                    buckets["loader"],
+                    "--endpoint-url",
+                    endpoint,
+                    "--region",
+                    "eu-west-1",
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                "awscli": [
+                    aws,
+                    "s3",
+                    "cp",
+                    "--recursive",
+                    "--quiet",
+                    "--sse",
+                    "AES256",
+                    "--endpoint-url",
+                    endpoint,
+                    str(landing),
+                    f"s3://{buckets['awscli']}/landing/",
+                ],
+            }
+            order = ["loader", "awscli"] if round_number % 2 == 0 else ["awscli", "loader"]
+            timings = {
+                tool: timed(
+                    "load_landing" if tool == "loader" else "aws s3 cp --recursive",
+                    commands[tool],
+                    env,
+                    size,
+                )
+                for tool in order
+            }
+            for tool, bucket in buckets.items():
+                objects = count_objects(target, bucket)
+                if objects != len(files):
+                    raise RuntimeError(f"{tool} uploaded {objects} of {len(files)} files")
+            LOG.info(
+                "round %d: loader %.2fs, awscli %.2fs",
+                round_number + 1,
+                timings["loader"].seconds,
+                timings["awscli"].seconds,
             )
-
-        # Both tools run as the commands a user types, start-up included.
-        started = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "scripts.load_landing",
-                str(landing),
-                "--bucket",
-                "bench-loader",
-                "--endpoint-url",
-                endpoint,
-                "--region",
-                "eu-west-1",
-                "--concurrency",
-                str(concurrency),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        loader = Timing(
-            "load_landing",
-            time.perf_counter() - started,
-            size,
-            count_objects(target, "bench-loader"),
-        )
-
-        aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or "aws"
-        env = {**os.environ, "AWS_MAX_CONCURRENT_REQUESTS": str(concurrency)}
-        started = time.perf_counter()
-        subprocess.run(
-            [
-                aws,
-                "s3",
-                "cp",
-                "--recursive",
-                "--quiet",
-                "--sse",
-                "AES256",
-                "--endpoint-url",
-                endpoint,
-                str(landing),
-                "s3://bench-awscli/landing/",
-            ],
-            check=True,
-            env=env,
-        )
-        awscli = Timing(
-            "aws s3 cp --recursive",
-            time.perf_counter() - started,
-            size,
-            count_objects(target, "bench-awscli"),
-        )
-    if loader.objects != awscli.objects or loader.objects != len(files):
-        raise RuntimeError(
-            f"object counts differ: {loader.objects}, {awscli.objects}, {len(files)}"
-        )
-    return [loader, awscli]
+            rounds.append((timings["loader"], timings["awscli"]))
+    return rounds
 
 
-def markdown(timings: list[Timing], scale: float) -> str:
-    loader, awscli = timings
+def markdown(rounds: list[tuple[Timing, Timing]], scale: float, files: int) -> str:
+    loader_seconds = statistics.median(loader.seconds for loader, _ in rounds)
+    awscli_seconds = statistics.median(awscli.seconds for _, awscli in rounds)
+    ratios = sorted(awscli.seconds / loader.seconds for loader, awscli in rounds)
+    size = rounds[0][0].size
+    mib = size / (1024 * 1024)
     lines = [
-        f"Loader benchmark, scale {scale:g} ({loader.objects} files, "
-        f"{format_bytes(loader.size)}), local moto S3 server on 127.0.0.1",
+        f"Loader benchmark, scale {scale:g} ({files} files, {format_bytes(size)}), "
+        f"{len(rounds)} rounds, local moto S3 server on 127.0.0.1",
         "",
-        "| tool | seconds | MiB/s |",
+        "| tool | median seconds | MiB/s |",
         "|---|---:|---:|",
-        *(f"| {t.tool} | {t.seconds:.2f} | {t.mib_per_second:.1f} |" for t in timings),
+        f"| load_landing | {loader_seconds:.2f} | {mib / loader_seconds:.1f} |",
+        f"| aws s3 cp --recursive | {awscli_seconds:.2f} | {mib / awscli_seconds:.1f} |",
         "",
-        f"throughput ratio loader / awscli: {loader.mib_per_second / awscli.mib_per_second:.2f}"
-        " (goal: >= 1.00)",
+        f"throughput ratio loader / awscli: median {statistics.median(ratios):.2f}, "
+        f"range {ratios[0]:.2f}-{ratios[-1]:.2f} (goal: >= 1.00)",
     ]
     return "\n".join(lines)
 
@@ -149,13 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=10, help="parallel transfers for both tools (default 10)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds; the median is reported (default 3)"
+    )
     parser.add_argument("--output", type=Path, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("botocore", "s3transfer", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="stedi-bench-") as work:
-        report = markdown(run(args.scale, args.concurrency, Path(work)), args.scale)
+        rounds = run(args.scale, args.concurrency, args.repeat, Path(work))
+        files = len(list((Path(work) / "landing").rglob("*.json")))
+        report = markdown(rounds, args.scale, files)
     print(report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
+from scripts import landing_validation
 from scripts.landing_validation import validate_file
 
 
@@ -35,7 +38,7 @@ def test_each_bad_line_has_its_number_and_reason(tmp_path: Path) -> None:
     result = validate_file(path, "accelerometer")
     assert result.good_lines == 1
     assert [(bad.line_number, bad.reason) for bad in result.bad_lines] == [
-        (2, "malformed JSON: unexpected content after document at column 54"),
+        (2, "malformed JSON: Extra data at column 54"),
         (3, "not a JSON object but a str"),
         (4, "missing required key(s): z"),
         (5, "null required key(s): timestamp"),
@@ -51,3 +54,19 @@ def test_absent_consent_keys_are_not_required(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert validate_file(path, "customer").is_clean
+
+
+def test_line_numbers_hold_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(landing_validation, "CHUNK_BYTES", 200)
+    good = '{"sensorReadingTime": 1, "serialNumber": "d", "distanceFromObject": 2}'
+    lines = [good] * 30
+    lines[22] = '{"sensorReadingTime": 1, "serialNumber": "d"}'
+    lines[27] = '{"sensorReadingTime": NaN, "serialNumber": "d", "distanceFromObject": 2}'
+    path = tmp_path / "chunks.json"
+    path.write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    result = validate_file(path, "step_trainer")
+    assert result.good_lines == 28
+    assert [(bad.line_number, bad.reason.split(":")[0]) for bad in result.bad_lines] == [
+        (23, "missing required key(s)"),
+        (28, "malformed JSON"),
+    ]

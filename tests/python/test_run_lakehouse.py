@@ -46,8 +46,9 @@ def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -
     assert rows[("landing", "step_trainer")] == written["step_trainer"]
     assert 0 < rows[("trusted", "customer_trusted")] < written["customer"]
     assert rows[("curated", "machine_learning_curated")] > 0
-    assert "Landing rows kept out of trusted, by rule" in completed.stdout
-    assert "no_research_consent" in completed.stdout
+    assert "Row accounting: landing = trusted + rejected" in completed.stdout
+    assert completed.stdout.count("= balanced") == 3  # customer, accelerometer, step_trainer
+    assert "rejected: no_research_consent" in completed.stdout
 
 
 def test_run_refuses_a_landing_folder_without_data(tmp_path: Path) -> None:
