@@ -99,11 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         dbt_invoke.invoke(["build", *dbt_invoke.dbt_vars(variables)])
         dbt_invoke.invoke(["run-operation", "print_zone_summary", *dbt_invoke.dbt_vars(variables)])
+        dbt_invoke.invoke(["docs", "generate", *dbt_invoke.dbt_vars(variables)])
     except dbt_invoke.DbtCommandError as error:
         LOG.error("%s (details above and in logs/dbt.log)", error)
         return 1
     LOG.info(
-        "done in %.0f s; browse the tables with `dbt show` (see README)", time.monotonic() - started
+        "done in %.0f s; `make docs` serves the docs and lineage on http://127.0.0.1:8080",
+        time.monotonic() - started,
     )
     return 0
 

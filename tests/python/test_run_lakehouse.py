@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from scripts import dbt_invoke, run_lakehouse
@@ -23,6 +24,7 @@ def summary_rows(output: str) -> dict[tuple[str, str], int]:
 def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     written = generate(GeneratorConfig(out=landing, scale=0.05, seed=11)).rows
+    started = time.time()
     completed = subprocess.run(
         [
             sys.executable,
@@ -49,6 +51,10 @@ def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -
     assert "Row accounting: landing = trusted + rejected" in completed.stdout
     assert completed.stdout.count("= balanced") == 3  # customer, accelerometer, step_trainer
     assert "rejected: no_research_consent" in completed.stdout
+    # the docs (and lineage) are generated for `make docs`
+    catalog = dbt_invoke.PROJECT_DIR / "target" / "catalog.json"
+    assert catalog.exists() and catalog.stat().st_mtime >= started
+    assert "make docs" in completed.stderr
 
 
 def test_run_refuses_a_landing_folder_without_data(tmp_path: Path) -> None:
