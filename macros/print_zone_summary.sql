@@ -57,11 +57,6 @@
     {%- do print('') -%}
     {%- do print('Row accounting: landing = trusted + rejected (by reason)') -%}
     {%- do print('  %-14s %-34s %10s' | format('data set', 'rows', 'count')) -%}
-    {%- set landing_rows = {
-        'customer': rows_by_table['customer'],
-        'accelerometer': rows_by_table['accelerometer'],
-        'step_trainer': rows_by_table['step_trainer'],
-    } -%}
     {%- set accounted = {} -%}
     {%- for row in reasons.rows -%}
         {%- do accounted.update({row['data_set']:
@@ -69,15 +64,15 @@
     {%- endfor -%}
     {%- for data_set in ['customer', 'accelerometer', 'step_trainer'] -%}
         {%- do print('  %-14s %-34s %10s' | format(
-            data_set, 'landing', '{:,}'.format(landing_rows[data_set]))) -%}
+            data_set, 'landing', '{:,}'.format(rows_by_table[data_set]))) -%}
         {%- for row in reasons.rows if row['data_set'] == data_set -%}
             {%- set label = row['rule'] if row['rule'] == '(trusted)'
                 else 'rejected: ' ~ row['rule'] -%}
             {%- do print('  %-14s %-34s %10s' | format(
                 '', label, '{:,}'.format(row['row_count'] | int))) -%}
         {%- endfor -%}
-        {%- set balance = 'balanced' if accounted.get(data_set, 0) == landing_rows[data_set]
-            else 'UNBALANCED: ' ~ (landing_rows[data_set] - accounted.get(data_set, 0)) ~ ' rows unaccounted' -%}
+        {%- set balance = 'balanced' if accounted.get(data_set, 0) == rows_by_table[data_set]
+            else 'UNBALANCED: ' ~ (rows_by_table[data_set] - accounted.get(data_set, 0)) ~ ' rows unaccounted' -%}
         {%- do print('  %-14s %-34s %10s' | format('', '= ' ~ balance, '')) -%}
     {%- endfor -%}
 

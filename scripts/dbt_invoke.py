@@ -45,18 +45,22 @@ def dbt_vars(values: Mapping[str, Any]) -> list[str]:
     return ["--vars", json.dumps(dict(values))] if values else []
 
 
-def invoke(args: Sequence[str], target_path: Path | None = None) -> Any:
-    """Run one dbt command (e.g. ``["build"]``) and return its result.
-
-    Raises DbtCommandError when the command fails.
-    """
+def run(args: Sequence[str], target_path: Path | None = None) -> Any:
+    """Run one dbt command (e.g. ``["build"]``) in this project and return its
+    result, failed or not."""
     from dbt.cli.main import dbtRunner  # imported late: slow, and only needed here
 
     full_args = [*args, "--project-dir", str(PROJECT_DIR)]
     if target_path is not None:
         full_args += ["--target-path", str(target_path)]
     LOG.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(full_args)
+    return dbtRunner().invoke(full_args)
+
+
+def invoke(args: Sequence[str], target_path: Path | None = None) -> Any:
+    """Run one dbt command and return its result; raise DbtCommandError when
+    it fails."""
+    result = run(args, target_path)
     if not result.success:
         detail = f": {result.exception}" if result.exception else ""
         raise DbtCommandError(f"dbt {' '.join(args)} failed{detail}")

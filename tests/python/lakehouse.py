@@ -42,19 +42,8 @@ class Lakehouse:
 
     def dbt(self, *args: str, enforce_consent_date: bool = True) -> Any:
         """Run a dbt command and return its result, failed or not."""
-        from dbt.cli.main import dbtRunner
-
         variables = self.variables(enforce_consent_date)
-        return dbtRunner().invoke(
-            [
-                *args,
-                *dbt_invoke.dbt_vars(variables),
-                "--project-dir",
-                str(dbt_invoke.PROJECT_DIR),
-                "--target-path",
-                str(self.target_path),
-            ]
-        )
+        return dbt_invoke.run([*args, *dbt_invoke.dbt_vars(variables)], self.target_path)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Run Spark SQL and return the rows as sorted tuples."""
