@@ -6,7 +6,12 @@
 - Glue databases for the landing, trusted and curated zones
   (<database-prefix>_landing, ..._trusted, ..._curated);
 - an Athena workgroup whose query results go, encrypted, to
-  s3://BUCKET/<results-prefix>, enforced for every query of the workgroup.
+  s3://BUCKET/<results-prefix>, enforced for every query of the workgroup;
+- with --pseudonym-key-from-env, the Athena target's pseudonym key: the
+  secret of DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY as a one-row table
+  <database-prefix>_restricted.pseudonym_key over an encrypted object under
+  s3://BUCKET/restricted/, for the dbt runner only. The key never appears
+  in SQL (Athena keeps query text in its history and in CloudTrail).
 
 Prints, for each resource, whether it was created, updated (found with
 other settings) or found as wanted. A second run changes nothing.
@@ -15,10 +20,13 @@ other settings) or found as wanted. A second run changes nothing.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,6 +37,24 @@ LOG = logging.getLogger("bootstrap_aws")
 
 ZONES = ("landing", "trusted", "curated")
 ABORT_RULE_ID = "stedi-abort-incomplete-multipart-uploads"
+PSEUDONYM_KEY_ENV = "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"
+PSEUDONYM_KEY_PREFIX = "restricted/pseudonym_key/"
+PSEUDONYM_KEY_TABLE = "pseudonym_key"
+JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
+
+
+class PseudonymKeyError(ValueError):
+    """The pseudonym key is missing or unusable."""
+
+
+def pseudonym_key_from_env(env: dict[str, str] | None = None) -> str:
+    """The secret pseudonym key, checked as the dbt targets check it."""
+    key = (os.environ if env is None else env).get(PSEUDONYM_KEY_ENV, "")
+    if not key:
+        raise PseudonymKeyError(f"{PSEUDONYM_KEY_ENV} is not set")
+    if not 32 <= len(key.encode()) <= 64:
+        raise PseudonymKeyError(f"{PSEUDONYM_KEY_ENV} must be 32 to 64 bytes long")
+    return key
 
 
 @dataclass(frozen=True)
@@ -40,6 +66,8 @@ class BootstrapOptions:
     workgroup: str = "stedi"
     results_prefix: str = "athena-results"
     kms_key_id: str | None = None
+    # repr=False: options get logged, the key must not be.
+    pseudonym_key: str | None = field(default=None, repr=False)
 
     @property
     def results_location(self) -> str:
@@ -182,6 +210,70 @@ def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
     return Outcome(resource, "created")
 
 
+def _encryption_arguments(options: BootstrapOptions) -> dict[str, str]:
+    if options.kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": options.kms_key_id}
+    return {"ServerSideEncryption": "AES256"}
+
+
+def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[Outcome]:
+    """The key object (compared by a SHA-256 fingerprint in its metadata,
+    never by printing it), its Glue database and its one-column table."""
+    assert options.pseudonym_key is not None
+    outcomes = [ensure_database(glue, "restricted", options)]
+    object_key = PSEUDONYM_KEY_PREFIX + "key.json"
+    fingerprint = hashlib.sha256(options.pseudonym_key.encode()).hexdigest()
+    resource = f"pseudonym key s3://{options.bucket}/{object_key} (sha256 {fingerprint[:12]}...)"
+    try:
+        head = s3.head_object(Bucket=options.bucket, Key=object_key)
+        state = "found" if head.get("Metadata", {}).get("sha256") == fingerprint else "updated"
+    except ClientError as error:
+        if _error_code(error) not in {"404", "NoSuchKey", "NotFound"}:
+            raise
+        state = "created"
+    if state != "found":
+        s3.put_object(
+            Bucket=options.bucket,
+            Key=object_key,
+            Body=(json.dumps({"pseudonym_key": options.pseudonym_key}) + "\n").encode(),
+            Metadata={"sha256": fingerprint},
+            **_encryption_arguments(options),
+        )
+    outcomes.append(Outcome(resource, state))
+
+    database = options.database("restricted")
+    table_input = {
+        "Name": PSEUDONYM_KEY_TABLE,
+        "Description": "The secret of the pseudonymous keys (dbt macro pseudonymous_key)",
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "json"},
+        "StorageDescriptor": {
+            "Columns": [{"Name": "pseudonym_key", "Type": "string"}],
+            "Location": f"s3://{options.bucket}/{PSEUDONYM_KEY_PREFIX}",
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
+        },
+    }
+    resource = f"glue table {database}.{PSEUDONYM_KEY_TABLE}"
+    try:
+        current = glue.get_table(DatabaseName=database, Name=PSEUDONYM_KEY_TABLE)["Table"]
+    except ClientError as error:
+        if _error_code(error) != "EntityNotFoundException":
+            raise
+        glue.create_table(DatabaseName=database, TableInput=table_input)
+        outcomes.append(Outcome(resource, "created"))
+        return outcomes
+    wanted = table_input["StorageDescriptor"]
+    have = current.get("StorageDescriptor", {})
+    if all(have.get(name) == value for name, value in wanted.items()):
+        outcomes.append(Outcome(resource, "found"))
+    else:
+        glue.update_table(DatabaseName=database, TableInput=table_input)
+        outcomes.append(Outcome(resource, "updated"))
+    return outcomes
+
+
 def workgroup_configuration(options: BootstrapOptions) -> dict[str, Any]:
     encryption: dict[str, str] = (
         {"EncryptionOption": "SSE_KMS", "KmsKey": options.kms_key_id}
@@ -247,6 +339,8 @@ def bootstrap(target: AwsTarget, options: BootstrapOptions) -> list[Outcome]:
         *(ensure_database(glue, zone, options) for zone in ZONES),
         ensure_workgroup(athena, options),
     ]
+    if options.pseudonym_key is not None:
+        outcomes.extend(ensure_pseudonym_key(s3, glue, options))
     return outcomes
 
 
@@ -270,6 +364,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="key prefix of Athena's query results in the bucket (default: athena-results)",
     )
     parser.add_argument("--kms-key-id", help="use SSE-KMS with this key for the bucket and results")
+    parser.add_argument(
+        "--pseudonym-key-from-env",
+        action="store_true",
+        help=f"store the Athena target's pseudonym key from ${PSEUDONYM_KEY_ENV} "
+        "(32 to 64 bytes) in <prefix>_restricted.pseudonym_key",
+    )
     return parser.parse_args(argv)
 
 
@@ -277,12 +377,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(argv)
     target = AwsTarget(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile)
+    try:
+        pseudonym_key = pseudonym_key_from_env() if args.pseudonym_key_from_env else None
+    except PseudonymKeyError as error:
+        LOG.error("%s; nothing changed", error)
+        return 2
     options = BootstrapOptions(
         bucket=args.bucket,
         database_prefix=args.database_prefix,
         workgroup=args.workgroup,
         results_prefix=args.results_prefix,
         kms_key_id=args.kms_key_id,
+        pseudonym_key=pseudonym_key,
     )
     LOG.info("bootstrapping %s (%s)", args.bucket, target.describe())
     try:

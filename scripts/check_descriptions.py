@@ -1,5 +1,6 @@
-"""Fail when a model, model column, source, source column or project macro
-(generic tests included) has no description in dbt's manifest.
+"""Fail when a model, seed or source, one of their columns, or a project macro
+(generic tests included) has no description in dbt's manifest, or when a
+column has no personal-data classification (config: {meta: {pii: true|false}}).
 
 Runs `dbt parse` first (no warehouse connection) unless --manifest is given.
 """
@@ -16,6 +17,12 @@ from typing import Any
 from scripts import dbt_invoke
 
 
+def pii_classification(column: dict[str, Any]) -> object:
+    """The column's meta.pii (dbt keeps column config.meta in meta too)."""
+    meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
+    return meta.get("pii")
+
+
 def missing_descriptions(manifest: dict[str, Any], package: str = "stedi") -> list[str]:
     """What lacks a description, as readable names."""
     missing: list[str] = []
@@ -26,19 +33,22 @@ def missing_descriptions(manifest: dict[str, Any], package: str = "stedi") -> li
     for node in nodes:
         if node.get("package_name") != package or node["resource_type"] not in {
             "model",
+            "seed",
             "source",
         }:
             continue
         name = (
             f"source {node['source_name']}.{node['name']}"
             if node["resource_type"] == "source"
-            else f"model {node['name']}"
+            else f"{node['resource_type']} {node['name']}"
         )
         if not node.get("description", "").strip():
             missing.append(name)
         for column in node.get("columns", {}).values():
             if not column.get("description", "").strip():
                 missing.append(f"{name} column {column['name']}")
+            if not isinstance(pii_classification(column), bool):
+                missing.append(f"{name} column {column['name']} (meta.pii)")
     for macro in manifest.get("macros", {}).values():
         if macro.get("package_name") == package and not macro.get("description", "").strip():
             missing.append(f"macro {macro['name']}")
@@ -62,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no description: {item}", file=sys.stderr)
     if missing:
         return 1
-    print("every model, source, column and macro is described")
+    print("every model, seed, source, column and macro is described; every column is classified")
     return 0
 
 

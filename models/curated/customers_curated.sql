@@ -1,3 +1,6 @@
+-- Customers in customer_trusted with at least one accelerometer_trusted
+-- reading, under pseudonymous keys: no e-mail, name, phone, birthday or
+-- serial number leaves the trusted zone.
 with
 
 customers as (
@@ -20,12 +23,9 @@ readings_per_customer as (
 
 customers_with_readings as (
     select
-        -- identity
-        customers.email,
-        customers.customer_name,
-        customers.phone,
-        customers.birth_day,
-        customers.serial_number,
+        -- pseudonymous keys
+        {{ pseudonymous_key('customers.email', 'customer') }} as customer_key,
+        {{ pseudonymous_key('customers.serial_number', 'device') }} as device_key,
 
         -- epoch-millisecond dates
         customers.registration_ms,

@@ -1,17 +1,15 @@
 -- Accelerometer readings paired with the step-trainer reading of the same
 -- customer's device at the same instant. Pairing on the instant alone would
--- pair different customers whose readings share a millisecond.
+-- pair different customers whose readings share a millisecond. The device
+-- appears only under its pseudonymous key.
 with
 
 accelerometer_readings as (
     select * from {{ ref('accelerometer_trusted') }}
 ),
 
-customer_devices as (
-    select
-        email,
-        serial_number
-    from {{ ref('customers_curated') }}
+customers as (
+    select * from {{ ref('customer_trusted') }}
 ),
 
 step_trainer_readings as (
@@ -25,27 +23,21 @@ readings_with_device as (
         accelerometer_readings.x,
         accelerometer_readings.y,
         accelerometer_readings.z,
-        customer_devices.serial_number
+        customers.serial_number
     from accelerometer_readings
-    inner join customer_devices
-        on accelerometer_readings.user_email = customer_devices.email
+    inner join customers
+        on accelerometer_readings.user_email = customers.email
 ),
 
 owner_matched as (
     select
-        -- keys
         readings_with_device.serial_number,
         readings_with_device.reading_time_ms,
-
-        -- measures
         readings_with_device.x,
         readings_with_device.y,
         readings_with_device.z,
         step_trainer_readings.distance_from_object,
-
-        -- timestamps
         readings_with_device.reading_at
-
     from readings_with_device
     inner join step_trainer_readings
         on
@@ -53,6 +45,39 @@ owner_matched as (
             = step_trainer_readings.serial_number
             and readings_with_device.reading_time_ms
             = step_trainer_readings.sensor_reading_time_ms
+),
+
+devices as (
+    select distinct serial_number
+    from owner_matched
+),
+
+device_keys as (
+    -- one HMAC per device rather than per reading
+    select
+        serial_number,
+        {{ pseudonymous_key('serial_number', 'device') }} as device_key
+    from devices
+),
+
+training_rows as (
+    select
+        -- keys
+        device_keys.device_key,
+        owner_matched.reading_time_ms,
+
+        -- measures
+        owner_matched.x,
+        owner_matched.y,
+        owner_matched.z,
+        owner_matched.distance_from_object,
+
+        -- timestamps
+        owner_matched.reading_at
+
+    from owner_matched
+    inner join device_keys
+        on owner_matched.serial_number = device_keys.serial_number
 )
 
-select * from owner_matched
+select * from training_rows

@@ -1,5 +1,6 @@
 -- Landing accelerometer readings kept out of accelerometer_trusted, as
 -- delivered, with the reason.
+-- The rows of customers who asked to be forgotten keep only their reason.
 with
 
 screened_readings as (
@@ -9,11 +10,11 @@ screened_readings as (
 rejected as (
     select
         exclusion_reason,
-        raw_user as user_as_delivered,
-        raw_timestamp as timestamp_as_delivered,
-        raw_x as x_as_delivered,
-        raw_y as y_as_delivered,
-        raw_z as z_as_delivered
+        {{ unless_erased('raw_user') }} as user_as_delivered,
+        {{ unless_erased('raw_timestamp') }} as timestamp_as_delivered,
+        {{ unless_erased('raw_x') }} as x_as_delivered,
+        {{ unless_erased('raw_y') }} as y_as_delivered,
+        {{ unless_erased('raw_z') }} as z_as_delivered
     from screened_readings
     where exclusion_reason is not null
 )

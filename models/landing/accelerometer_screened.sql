@@ -58,16 +58,25 @@ known_emails as (
     select distinct email from customer_records
 ),
 
+erased_emails as (
+    select distinct email
+    from customer_records
+    where exclusion_reason = 'erased'
+),
+
 with_owner as (
     select
         numbered.*,
         consented_customers.research_consent_ms,
-        known_emails.email is not null as is_known_customer
+        known_emails.email is not null as is_known_customer,
+        erased_emails.email is not null as is_erased
     from numbered
     left join known_emails
         on numbered.user_email = known_emails.email
     left join consented_customers
         on numbered.user_email = consented_customers.email
+    left join erased_emails
+        on numbered.user_email = erased_emails.email
 ),
 
 screened as (
@@ -76,6 +85,8 @@ screened as (
         case
             when coalesce(raw_user, raw_timestamp, raw_x, raw_y, raw_z) is null
                 then 'malformed'
+            -- before any other rule: every reading of an erased customer
+            when is_erased then 'erased'
             when
                 user_email is null or user_email = ''
                 or raw_timestamp is null

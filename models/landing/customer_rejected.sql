@@ -1,5 +1,6 @@
 -- Landing customer records kept out of customer_trusted, as delivered, with
--- the reason.
+-- the reason. The rows of customers who asked to be forgotten keep only their
+-- reason.
 with
 
 screened_customers as (
@@ -9,16 +10,16 @@ screened_customers as (
 rejected as (
     select
         exclusion_reason,
-        raw_customer_name as customer_name,
-        raw_email as email,
-        phone,
-        birth_day,
-        serial_number,
-        raw_registration_date as registration_date,
-        raw_last_update_date as last_update_date,
-        raw_research_consent as share_with_research_as_of_date,
-        raw_public_consent as share_with_public_as_of_date,
-        raw_friends_consent as share_with_friends_as_of_date
+        {{ unless_erased('raw_customer_name') }} as customer_name,
+        {{ unless_erased('raw_email') }} as email,
+        {{ unless_erased('phone') }} as phone,
+        {{ unless_erased('birth_day') }} as birth_day,
+        {{ unless_erased('serial_number') }} as serial_number,
+        {{ unless_erased('raw_registration_date') }} as registration_date,
+        {{ unless_erased('raw_last_update_date') }} as last_update_date,
+        {{ unless_erased('raw_research_consent') }} as share_with_research_as_of_date,
+        {{ unless_erased('raw_public_consent') }} as share_with_public_as_of_date,
+        {{ unless_erased('raw_friends_consent') }} as share_with_friends_as_of_date
     from screened_customers
     where exclusion_reason is not null
 )

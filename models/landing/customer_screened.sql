@@ -7,6 +7,10 @@ source_customers as (
     select * from {{ source('landing', 'customer') }}
 ),
 
+erasure_requests as (
+    select * from {{ ref('erasure_requests') }}
+),
+
 parsed as (
     select
         -- as delivered
@@ -61,6 +65,21 @@ typed as (
     from parsed
 ),
 
+erased_emails as (
+    -- a request may be listed twice; one row per hash
+    select distinct email_sha256
+    from erasure_requests
+),
+
+with_erasure as (
+    select
+        typed.*,
+        erased_emails.email_sha256 is not null as is_erased
+    from typed
+    left join erased_emails
+        on {{ erasure_hash('typed.email') }} = erased_emails.email_sha256
+),
+
 ranked as (
     select
         *,
@@ -76,7 +95,7 @@ ranked as (
                 customer_name asc,
                 registration_ms asc
         ) as email_record_rank
-    from typed
+    from with_erasure
 ),
 
 screened as (
@@ -85,6 +104,8 @@ screened as (
         case
             when is_malformed then 'malformed'
             when email is null or email = '' then 'missing_email'
+            -- before any other rule: every record of an erased customer
+            when is_erased then 'erased'
             when email_record_rank > 1 then 'superseded_record'
             -- an unreadable date may be an unreadable consent: keep it out
             when has_invalid_value then 'invalid_value'

@@ -1,5 +1,6 @@
 -- Landing step-trainer readings kept out of step_trainer_trusted, as
 -- delivered, with the reason.
+-- The rows of customers who asked to be forgotten keep only their reason.
 with
 
 screened_readings as (
@@ -9,9 +10,11 @@ screened_readings as (
 rejected as (
     select
         exclusion_reason,
-        raw_serial_number as serial_number_as_delivered,
-        raw_sensor_reading_time as sensor_reading_time_as_delivered,
-        raw_distance_from_object as distance_from_object_as_delivered
+        {{ unless_erased('raw_serial_number') }} as serial_number_as_delivered,
+        {{ unless_erased('raw_sensor_reading_time') }}
+            as sensor_reading_time_as_delivered,
+        {{ unless_erased('raw_distance_from_object') }}
+            as distance_from_object_as_delivered
     from screened_readings
     where exclusion_reason is not null
 )

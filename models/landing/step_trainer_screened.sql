@@ -11,8 +11,12 @@ customer_records as (
     select * from {{ ref('customer_screened') }}
 ),
 
-curated_customers as (
-    select * from {{ ref('customers_curated') }}
+consented_customers as (
+    select * from {{ ref('customer_trusted') }}
+),
+
+trusted_readings as (
+    select * from {{ ref('accelerometer_trusted') }}
 ),
 
 parsed as (
@@ -62,25 +66,43 @@ device_owners as (
     group by serial_number
 ),
 
+erased_devices as (
+    -- devices whose current holder asked to be forgotten
+    select distinct serial_number
+    from customer_records
+    where email_record_rank = 1 and exclusion_reason = 'erased'
+),
+
+customers_with_readings as (
+    select distinct user_email
+    from trusted_readings
+),
+
 curated_devices as (
-    -- one row per device, so that no reading is counted twice
+    -- the devices of customers_curated (consented customers with trusted
+    -- readings), one row per device so that no reading is counted twice
     select
-        serial_number,
-        max(research_consent_ms) as research_consent_ms
-    from curated_customers
-    group by serial_number
+        consented_customers.serial_number,
+        max(consented_customers.research_consent_ms) as research_consent_ms
+    from consented_customers
+    inner join customers_with_readings
+        on consented_customers.email = customers_with_readings.user_email
+    group by consented_customers.serial_number
 ),
 
 with_device as (
     select
         numbered.*,
         curated_devices.research_consent_ms,
-        coalesce(device_owners.owner_count, 0) as owner_count
+        coalesce(device_owners.owner_count, 0) as owner_count,
+        erased_devices.serial_number is not null as is_erased
     from numbered
     left join device_owners
         on numbered.serial_number = device_owners.serial_number
     left join curated_devices
         on numbered.serial_number = curated_devices.serial_number
+    left join erased_devices
+        on numbered.serial_number = erased_devices.serial_number
 ),
 
 screened as (
@@ -94,6 +116,9 @@ screened as (
                     raw_distance_from_object
                 ) is null
                 then 'malformed'
+            -- before any other rule: every reading of an erased customer's
+            -- device
+            when is_erased then 'erased'
             when
                 serial_number is null or serial_number = ''
                 or raw_sensor_reading_time is null

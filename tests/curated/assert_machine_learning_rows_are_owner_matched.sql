@@ -1,5 +1,5 @@
 -- Every machine_learning_curated row is an accelerometer_trusted reading of a
--- customer whose device is the row's serial number, paired with that device's
+-- customer whose device has the row's device key, paired with that device's
 -- step_trainer_trusted reading at the same instant. Returns the rows that are
 -- not.
 with
@@ -9,7 +9,7 @@ training_rows as (
 ),
 
 customers as (
-    select * from {{ ref('customers_curated') }}
+    select * from {{ ref('customer_trusted') }}
 ),
 
 accelerometer_readings as (
@@ -20,9 +20,17 @@ step_trainer_readings as (
     select * from {{ ref('step_trainer_trusted') }}
 ),
 
+device_readings as (
+    select
+        {{ pseudonymous_key('serial_number', 'device') }} as device_key,
+        sensor_reading_time_ms,
+        distance_from_object
+    from step_trainer_readings
+),
+
 owner_readings as (
     select
-        customers.serial_number,
+        {{ pseudonymous_key('customers.serial_number', 'device') }} as device_key,
         accelerometer_readings.reading_time_ms,
         accelerometer_readings.x,
         accelerometer_readings.y,
@@ -34,29 +42,29 @@ owner_readings as (
 
 checked as (
     select
-        training_rows.serial_number,
+        training_rows.device_key,
         training_rows.reading_time_ms,
         training_rows.x,
         training_rows.y,
         training_rows.z,
         training_rows.distance_from_object,
-        owner_readings.serial_number is not null as has_owner_reading,
-        step_trainer_readings.serial_number is not null as has_device_reading
+        owner_readings.device_key is not null as has_owner_reading,
+        device_readings.device_key is not null as has_device_reading
     from training_rows
     left join owner_readings
         on
-            training_rows.serial_number = owner_readings.serial_number
+            training_rows.device_key = owner_readings.device_key
             and training_rows.reading_time_ms = owner_readings.reading_time_ms
             and training_rows.x = owner_readings.x
             and training_rows.y = owner_readings.y
             and training_rows.z = owner_readings.z
-    left join step_trainer_readings
+    left join device_readings
         on
-            training_rows.serial_number = step_trainer_readings.serial_number
+            training_rows.device_key = device_readings.device_key
             and training_rows.reading_time_ms
-            = step_trainer_readings.sensor_reading_time_ms
+            = device_readings.sensor_reading_time_ms
             and training_rows.distance_from_object
-            = step_trainer_readings.distance_from_object
+            = device_readings.distance_from_object
 )
 
 select * from checked

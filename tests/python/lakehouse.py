@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from scripts import dbt_invoke
 
 FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"
+
+
+def development_pseudonym_key() -> str:
+    """The local target's public development key, as profiles.yml sets it."""
+    profiles = yaml.safe_load((dbt_invoke.PROFILES_DIR / "profiles.yml").read_text())
+    local = profiles["stedi"]["outputs"]["local"]
+    return str(local["server_side_parameters"]["spark.stedi.pseudonym_key"])
+
+
+def pseudonymous_key(domain: str, value: str, key: str | None = None) -> str:
+    """Python's own HMAC-SHA256 of '<domain>:<value>': the reference the
+    engines' macro versions must agree with."""
+    secret = (key or development_pseudonym_key()).encode()
+    return hmac.new(secret, f"{domain}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass

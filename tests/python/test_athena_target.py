@@ -1,12 +1,15 @@
 """The athena target, proven without an AWS account.
 
-1. `dbt run --target athena` runs every model and the landing macro through
+1. `dbt build --target athena` loads the seed and runs every model and the
+   landing macro through
    dbt-athena against a local AWS API server (moto, with Athena's catalog
    side effects: tests/python/fake_athena_server.py); every statement the
    server received parses as Athena SQL (sqlglot).
 2. The models lint clean as Athena SQL (sqlfluff, jinja templater).
 3. The compiled Athena SELECT of every model, transpiled to DuckDB and run
-   over the fixture landing data, returns exactly the rows of the Spark build.
+   over the fixture landing data, returns exactly the rows of the Spark build,
+   pseudonymous keys included: Trino's hmac_sha256 is emulated in DuckDB by a
+   SQL macro that is itself checked against Python's hmac.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
 from scripts.load_landing import LoadOptions, load
 from scripts.local_s3 import fake_aws_environment, moto_server
-from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, run_venv_command
+from tests.python.lakehouse import (
+    FIXTURE_LANDING,
+    Lakehouse,
+    development_pseudonym_key,
+    pseudonymous_key,
+    run_venv_command,
+)
 
 BUCKET = "stedi-athena-test"
 
@@ -41,6 +50,27 @@ class AthenaRun:
     target_path: Path
     statements: list[str]
     output: str
+
+
+def run_athena_build(work: Path, endpoint: str) -> Any:
+    """`dbt build` of the seed and every model on the athena target (data
+    tests need query results, which moto's Athena does not compute)."""
+    return run_venv_command(
+        "dbt",
+        "build",
+        "--target",
+        "athena",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
+        env=athena_environment(endpoint),
+    )
 
 
 def athena_environment(endpoint: str) -> dict[str, str]:
@@ -84,19 +114,11 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
         with moto_server(work, "tests.python.fake_athena_server") as endpoint:
             os.environ.update(fake_aws_environment())
             target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
-            bootstrap(target, BootstrapOptions(bucket=BUCKET))
+            # The local target's key, so that DuckDB can compare with Spark.
+            options = BootstrapOptions(bucket=BUCKET, pseudonym_key=development_pseudonym_key())
+            bootstrap(target, options)
             load(FIXTURE_LANDING, target, LoadOptions(bucket=BUCKET, quarantine=True))
-            completed = run_venv_command(
-                "dbt",
-                "run",
-                "--target",
-                "athena",
-                "--target-path",
-                str(work / "target"),
-                "--vars",
-                json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
-                env=athena_environment(endpoint),
-            )
+            completed = run_athena_build(work, endpoint)
             assert completed.returncode == 0, completed.stdout[-6000:]
             yield AthenaRun(
                 endpoint, work / "target", received_statements(target), completed.stdout
@@ -107,7 +129,8 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
 
 
 def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: AthenaRun) -> None:
-    assert "Done. PASS=12 WARN=0 ERROR=0 SKIP=0" in athena_run.output  # hook + 11 models
+    # 2 hooks + 1 seed + 11 models
+    assert "Done. PASS=14 WARN=0 ERROR=0 SKIP=0" in athena_run.output
     text = " ".join(" ".join(athena_run.statements).split()).lower()
     for landing in ("customer", "accelerometer", "step_trainer"):
         assert f"create external table `stedi_landing`.`{landing}`" in text
@@ -131,7 +154,28 @@ def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: Athe
         '"stedi_curated"."machine_learning_curated"',
     ):
         assert f'create table "awsdatacatalog".{table}' in text
-    assert text.count("format='parquet'") == 5
+    assert text.count("format='parquet'") == 6  # 5 tables and the seed
+    assert 'create table "awsdatacatalog"."stedi_landing"."erasure_requests"' in text
+    # the key is read from its table, never written into a statement
+    assert "select pseudonym_key from awsdatacatalog.stedi_restricted.pseudonym_key" in text
+    assert development_pseudonym_key() not in " ".join(athena_run.statements)
+
+
+def test_athena_target_refuses_to_build_without_its_pseudonym_key(tmp_path: Path) -> None:
+    saved = dict(os.environ)
+    try:
+        with moto_server(tmp_path, "tests.python.fake_athena_server") as endpoint:
+            os.environ.update(fake_aws_environment())
+            target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
+            bootstrap(target, BootstrapOptions(bucket=BUCKET))  # no key table
+            completed = run_athena_build(tmp_path, endpoint)
+            statements = received_statements(target)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert completed.returncode != 0
+    assert "No pseudonym key table stedi_restricted.pseudonym_key" in completed.stdout
+    assert not [s for s in statements if "create table" in s.lower()]  # no model was built
 
 
 def test_every_statement_sent_to_athena_parses_as_athena_sql(athena_run: AthenaRun) -> None:
@@ -175,8 +219,23 @@ def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBP
     spark = SparkSession.builder.getOrCreate()
     connection = duckdb.connect()
     connection.execute("attach ':memory:' as awsdatacatalog")
-    for schema in ("stedi_landing", "stedi_trusted", "stedi_curated"):
+    for schema in ("stedi_landing", "stedi_trusted", "stedi_curated", "stedi_restricted"):
         connection.execute(f"create schema awsdatacatalog.{schema}")
+    # Trino's hmac_sha256(message, key), RFC 2104 in DuckDB SQL.
+    connection.execute(HMAC_SHA256_MACROS)
+    connection.execute(
+        "create table awsdatacatalog.stedi_restricted.pseudonym_key as select ? as pseudonym_key",
+        [development_pseudonym_key()],
+    )
+    seed = spark.table("stedi_landing.erasure_requests").collect()
+    connection.execute(
+        "create table awsdatacatalog.stedi_landing.erasure_requests"
+        " (email_sha256 varchar, requested_on date)"
+    )
+    connection.executemany(
+        "insert into awsdatacatalog.stedi_landing.erasure_requests values (?, ?)",
+        [tuple(row) for row in seed],
+    )
     for table, columns in landing_columns().items():
         # Landing columns are text as delivered, on both engines.
         definition = ", ".join(f'"{name.lower()}" varchar' for name in columns)
@@ -197,6 +256,29 @@ def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBP
             f"create {materialization} awsdatacatalog.{node['schema']}.{node['name']} as {duck_sql}"
         )
     return connection
+
+
+HMAC_SHA256_MACROS = """
+create macro hmac_key_block(key, pad) as xor(
+    (key || unhex(repeat('00', 64 - octet_length(key))))::bit,
+    unhex(repeat(pad, 64))::bit)::blob;
+create macro hmac_sha256(message, key) as unhex(sha256(
+    hmac_key_block(key, '5c') || unhex(sha256(hmac_key_block(key, '36') || message))));
+"""
+
+
+def test_duckdb_hmac_emulation_is_python_hmac() -> None:
+    connection = duckdb.connect()
+    connection.execute(HMAC_SHA256_MACROS)
+    for key, value in [
+        ("k" * 32, "ann"),
+        (development_pseudonym_key(), "Zürich-7"),
+        ("x" * 64, ""),
+    ]:
+        [(digest,)] = connection.execute(
+            "select lower(hex(hmac_sha256(encode('device:' || ?), encode(?))))", [value, key]
+        ).fetchall()
+        assert digest == pseudonymous_key("device", value, key=key)
 
 
 def models_in_build_order(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -85,7 +85,9 @@ def parsed_manifest() -> Path:
     return PROJECT / "target" / "manifest.json"
 
 
-def test_every_model_column_source_and_macro_is_described(parsed_manifest: Path) -> None:
+def test_every_model_column_source_and_macro_is_described_and_classified(
+    parsed_manifest: Path,
+) -> None:
     manifest = json.loads(parsed_manifest.read_text(encoding="utf-8"))
     assert check_descriptions.missing_descriptions(manifest) == []
     assert "model.stedi.machine_learning_curated" in manifest["nodes"]
@@ -95,11 +97,14 @@ def test_description_check_names_what_is_missing(tmp_path: Path, parsed_manifest
     manifest = json.loads(parsed_manifest.read_text(encoding="utf-8"))
     model = manifest["nodes"]["model.stedi.machine_learning_curated"]
     model["columns"]["x"]["description"] = ""
+    for place in (model["columns"]["y"], model["columns"]["y"].get("config", {})):
+        place.get("meta", {}).pop("pii", None)  # y loses its classification
     manifest["sources"]["source.stedi.landing.customer"]["description"] = " "
     manifest["macros"]["macro.stedi.normalize_email"]["description"] = ""
     assert check_descriptions.missing_descriptions(manifest) == [
         "macro normalize_email",
         "model machine_learning_curated column x",
+        "model machine_learning_curated column y (meta.pii)",
         "source landing.customer",
     ]
     path = tmp_path / "manifest.json"

@@ -8,10 +8,22 @@ from typing import Any
 
 import pytest
 
-from tests.python.lakehouse import Lakehouse
+from scripts.erasure_request import email_hash, erasure_salt
+from tests.python.lakehouse import Lakehouse, pseudonymous_key
 
 ANN, BOB, EVE = "ann.alpha@example.com", "bob.beta@example.com", "eve.epsilon@example.com"
 HAL, IVY = "hal.eta@example.com", "ivy.theta@example.com"
+FAY = "fay.forgotten@example.com"  # listed in seeds/erasure_requests.csv
+
+
+def device(serial_number: str) -> str:
+    return pseudonymous_key("device", serial_number)
+
+
+def customer(email: str) -> str:
+    return pseudonymous_key("customer", email)
+
+
 # The fixture's epoch-millisecond times are BASE plus a small offset.
 BASE = 1_655_560_000_000
 
@@ -60,15 +72,18 @@ class TestConsentDateEnforced:
     def test_customers_curated_are_trusted_customers_with_readings(
         self, lakehouse: Lakehouse
     ) -> None:
+        # Python's HMAC with the development key gives the same keys as Spark.
         assert lakehouse.rows(
-            "select email, serial_number, accelerometer_reading_count"
+            "select customer_key, device_key, accelerometer_reading_count"
             " from stedi_curated.customers_curated"
-        ) == [
-            (ANN, "dev-ann", 4),
-            (BOB, "dev-bob", 2),
-            (HAL, "dev-shared", 1),
-            (IVY, "dev-shared", 1),
-        ]
+        ) == sorted(
+            [
+                (customer(ANN), device("dev-ann"), 4),
+                (customer(BOB), device("dev-bob"), 2),
+                (customer(HAL), device("dev-shared"), 1),
+                (customer(IVY), device("dev-shared"), 1),
+            ]
+        )
 
     def test_step_trainer_trusted_keeps_curated_devices_after_consent(
         self, lakehouse: Lakehouse
@@ -90,21 +105,24 @@ class TestConsentDateEnforced:
         # Ann and Bob both have readings at t(5000) and t(6000): each pairs with
         # their own device's distance only.
         assert lakehouse.rows(
-            "select serial_number, reading_time_ms, x, y, z, distance_from_object"
+            "select device_key, reading_time_ms, x, y, z, distance_from_object"
             " from stedi_curated.machine_learning_curated"
-        ) == [
-            ("dev-ann", t(5000), 0.0, 1.0, 0.0, 201.0),
-            ("dev-ann", t(5000), 1.0, 0.0, 0.0, 201.0),
-            ("dev-ann", t(6000), 0.0, 0.0, 1.0, 202.0),
-            ("dev-bob", t(5000), -1.0, 0.0, 0.0, 251.0),
-            ("dev-bob", t(6000), 0.0, -1.0, 0.0, 252.0),
-        ]
+        ) == sorted(
+            [
+                (device("dev-ann"), t(5000), 0.0, 1.0, 0.0, 201.0),
+                (device("dev-ann"), t(5000), 1.0, 0.0, 0.0, 201.0),
+                (device("dev-ann"), t(6000), 0.0, 0.0, 1.0, 202.0),
+                (device("dev-bob"), t(5000), -1.0, 0.0, 0.0, 251.0),
+                (device("dev-bob"), t(6000), 0.0, -1.0, 0.0, 252.0),
+            ]
+        )
 
-    def test_machine_learning_curated_has_no_direct_identifier(self, lakehouse: Lakehouse) -> None:
-        columns = lakehouse.rows("describe stedi_curated.machine_learning_curated")
-        names = {row[0] for row in columns}
-        assert names == {
-            "serial_number",
+    def test_curated_models_carry_no_identifier(self, lakehouse: Lakehouse) -> None:
+        def columns(model: str) -> set[str]:
+            return {row[0] for row in lakehouse.rows(f"describe stedi_curated.{model}")}
+
+        assert columns("machine_learning_curated") == {
+            "device_key",
             "reading_time_ms",
             "x",
             "y",
@@ -112,6 +130,48 @@ class TestConsentDateEnforced:
             "distance_from_object",
             "reading_at",
         }
+        assert {"customer_key", "device_key"} <= columns("customers_curated")
+        assert columns("customers_curated").isdisjoint(
+            {"email", "customer_name", "phone", "birth_day", "serial_number"}
+        )
+
+    def test_erased_customer_is_in_no_trusted_or_curated_model(self, lakehouse: Lakehouse) -> None:
+        # Fay consented and has paired readings: only her erasure request
+        # keeps her out.
+        assert (
+            lakehouse.rows(
+                "select count(*) from stedi_trusted.customer_trusted where email = "
+                f"'{FAY}' union all select count(*) from stedi_trusted.accelerometer_trusted"
+                f" where user_email = '{FAY}' union all select count(*)"
+                " from stedi_trusted.step_trainer_trusted where serial_number = 'dev-fay'"
+                " union all select count(*) from stedi_curated.customers_curated"
+                f" where customer_key = '{customer(FAY)}' or device_key = '{device('dev-fay')}'"
+                " union all select count(*) from stedi_curated.machine_learning_curated"
+                f" where device_key = '{device('dev-fay')}'"
+            )
+            == [(0,)] * 5
+        )
+        # her rejected rows are counted, and their data withheld
+        for data_set, rows in (("customer", 2), ("accelerometer", 2), ("step_trainer", 2)):
+            rejected = lakehouse.rows(
+                f"select * from stedi_landing.{data_set}_rejected where exclusion_reason = 'erased'"
+            )
+            assert len(rejected) == rows, data_set
+            assert {value for row in rejected for value in row[1:]} == {None}, data_set
+
+    def test_erasure_requests_name_customers_by_salted_hash_only(
+        self, lakehouse: Lakehouse
+    ) -> None:
+        hashes = [
+            row[0]
+            for row in lakehouse.rows("select email_sha256 from stedi_landing.erasure_requests")
+        ]
+        assert hashes and all(
+            len(value) == 64 and set(value) <= set("0123456789abcdef") for value in hashes
+        )
+        # the Python scheme (scripts/erasure_request.py) and the macro agree,
+        # also for an e-mail delivered in mixed case with spaces
+        assert email_hash(" Fay.Forgotten@Example.COM ", erasure_salt()) in hashes
 
     def test_every_landing_row_is_admitted_or_has_a_reason(self, lakehouse: Lakehouse) -> None:
         def reasons(model: str) -> list[tuple[Any, ...]]:
@@ -120,9 +180,10 @@ class TestConsentDateEnforced:
                 f" from stedi_landing.{model} group by exclusion_reason"
             )
 
-        # 11 customer lines, 21 accelerometer lines, 24 step-trainer lines.
+        # 13 customer lines, 23 accelerometer lines, 26 step-trainer lines.
         assert reasons("customer_screened") == [
             ("admitted", 5),
+            ("erased", 2),
             ("invalid_value", 1),
             ("malformed", 1),
             ("no_research_consent", 2),
@@ -132,6 +193,7 @@ class TestConsentDateEnforced:
             ("admitted", 8),
             ("before_research_consent", 3),
             ("duplicate", 1),
+            ("erased", 2),
             ("implausible_time", 2),
             ("invalid_value", 1),
             ("malformed", 1),
@@ -146,6 +208,7 @@ class TestConsentDateEnforced:
             ("before_research_consent", 2),
             ("device_not_curated", 4),
             ("duplicate", 6),
+            ("erased", 2),
             ("missing_field", 2),
             ("out_of_range", 2),
             ("unknown_device", 2),
@@ -254,8 +317,9 @@ class TestDataTestsCatchViolations:
     ) -> None:
         # Ann's reading at t(5000) paired with Bob's device: the time-only join bug.
         lakehouse.rows(
-            "insert into stedi_curated.machine_learning_curated"
-            f" values ('dev-bob', {t(5000)}, 1.0, 0.0, 0.0, 251.0, timestamp_millis({t(5000)}))"
+            "insert into stedi_curated.machine_learning_curated values"
+            f" ('{device('dev-bob')}', {t(5000)}, 1.0, 0.0, 0.0, 251.0,"
+            f" timestamp_millis({t(5000)}))"
         )
         result = lakehouse.dbt("test", "--select", "machine_learning_curated")
         assert "assert_machine_learning_rows_are_owner_matched" in failed_nodes(result)
@@ -271,6 +335,18 @@ class TestDataTestsCatchViolations:
         )
         result = lakehouse.dbt("test", "--select", "machine_learning_curated")
         assert any(name.startswith("no_direct_identifier_columns") for name in failed_nodes(result))
+        assert any(name.startswith("no_pii_columns") for name in failed_nodes(result))
+
+    def test_unclassified_column_in_customers_curated_fails_the_build(
+        self, lakehouse: Lakehouse
+    ) -> None:
+        # A serial number slips into curated under a name no pattern knows:
+        # only the pii classification catches it.
+        lakehouse.rows("alter table stedi_curated.customers_curated add columns (device string)")
+        result = lakehouse.dbt("test", "--select", "customers_curated")
+        failed = failed_nodes(result)
+        assert any(name.startswith("no_pii_columns") for name in failed)
+        assert not any(name.startswith("no_direct_identifier_columns") for name in failed)
 
 
 class TestConsentAtAnyTime:
@@ -298,29 +374,27 @@ class TestConsentAtAnyTime:
         ]
 
     def test_late_consenting_customer_is_curated(self, lakehouse: Lakehouse) -> None:
-        assert lakehouse.rows("select email from stedi_curated.customers_curated") == [
-            (ANN,),
-            (BOB,),
-            (EVE,),
-            (HAL,),
-            (IVY,),
-        ]
+        assert lakehouse.rows("select customer_key from stedi_curated.customers_curated") == sorted(
+            (customer(email),) for email in (ANN, BOB, EVE, HAL, IVY)
+        )
 
     def test_machine_learning_curated_includes_pre_consent_pairs(
         self, lakehouse: Lakehouse
     ) -> None:
         assert lakehouse.rows(
-            "select serial_number, reading_time_ms, distance_from_object"
+            "select device_key, reading_time_ms, distance_from_object"
             " from stedi_curated.machine_learning_curated"
-        ) == [
-            ("dev-ann", t(4999), 200.0),
-            ("dev-ann", t(5000), 201.0),
-            ("dev-ann", t(5000), 201.0),
-            ("dev-ann", t(6000), 202.0),
-            ("dev-bob", t(5000), 251.0),
-            ("dev-bob", t(6000), 252.0),
-            ("dev-eve", t(5000), 270.0),
-        ]
+        ) == sorted(
+            [
+                (device("dev-ann"), t(4999), 200.0),
+                (device("dev-ann"), t(5000), 201.0),
+                (device("dev-ann"), t(5000), 201.0),
+                (device("dev-ann"), t(6000), 202.0),
+                (device("dev-bob"), t(5000), 251.0),
+                (device("dev-bob"), t(6000), 252.0),
+                (device("dev-eve"), t(5000), 270.0),
+            ]
+        )
 
     def test_customers_without_consent_stay_out(self, lakehouse: Lakehouse) -> None:
         emails = {
@@ -333,5 +407,6 @@ class TestConsentAtAnyTime:
                 "dee.delta@example.com",
                 "zed.unknown@example.com",
                 "jo.iota@example.com",
+                FAY,  # erased, whatever the consent rule
             }
         )

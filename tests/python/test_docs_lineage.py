@@ -18,11 +18,15 @@ from scripts.local_s3 import free_port
 from tests.python.lakehouse import Lakehouse
 
 ARTIFACTS = dbt_invoke.PROJECT_DIR / "test-artifacts"
+# Everything machine_learning_curated is built from (customers_curated is a
+# sibling: both read the trusted zone).
 EXPECTED_NODES = {
     "customer_trusted",
     "accelerometer_trusted",
     "step_trainer_trusted",
-    "customers_curated",
+    "customer_screened",
+    "accelerometer_screened",
+    "step_trainer_screened",
     "machine_learning_curated",
     "landing.customer",
     "landing.accelerometer",
@@ -109,7 +113,7 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
-def test_lineage_of_machine_learning_curated_draws_every_model_and_source(
+def test_lineage_of_machine_learning_curated_draws_its_models_and_sources(
     docs_url: str, browser: object
 ) -> None:
     from selenium.webdriver.support.ui import WebDriverWait

@@ -56,6 +56,7 @@ def test_s3_access_is_limited_to_the_lake_prefixes() -> None:
         "arn:aws:s3:::my-stedi-lake/landing/*",
         "arn:aws:s3:::my-stedi-lake/warehouse/*",
         "arn:aws:s3:::my-stedi-lake/athena-results/*",
+        "arn:aws:s3:::my-stedi-lake/restricted/pseudonym_key/*",
     }
     writes = {"s3:PutObject", "s3:DeleteObject"}
     for statement in rendered_policy()["Statement"]:
@@ -65,10 +66,17 @@ def test_s3_access_is_limited_to_the_lake_prefixes() -> None:
         resources = set(as_list(statement["Resource"]))
         assert resources <= allowed, resources
         if writes & set(actions):
-            assert "arn:aws:s3:::my-stedi-lake/landing/*" not in resources  # landing is read-only
+            # the landing zone and the pseudonym key are read-only
+            assert "arn:aws:s3:::my-stedi-lake/landing/*" not in resources
+            assert "arn:aws:s3:::my-stedi-lake/restricted/pseudonym_key/*" not in resources
         if "s3:ListBucket" in actions:
             prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
-            assert set(prefixes) == {"landing/*", "warehouse/*", "athena-results/*"}
+            assert set(prefixes) == {
+                "landing/*",
+                "warehouse/*",
+                "athena-results/*",
+                "restricted/pseudonym_key/*",
+            }
 
 
 def test_glue_and_athena_are_limited_to_the_zones_and_workgroup() -> None:
@@ -80,7 +88,15 @@ def test_glue_and_athena_are_limited_to_the_zones_and_workgroup() -> None:
         if service == "athena":
             assert resources == ["arn:aws:athena:eu-west-1:123456789012:workgroup/stedi"]
         if service == "glue":
-            for resource in resources:
+            restricted = [resource for resource in resources if "_restricted" in resource]
+            if restricted:
+                # the key table: read, never change, and nothing else there
+                assert set(actions) <= {"glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"}
+                assert restricted == [
+                    "arn:aws:glue:eu-west-1:123456789012:database/stedi_restricted",
+                    "arn:aws:glue:eu-west-1:123456789012:table/stedi_restricted/pseudonym_key",
+                ]
+            for resource in set(resources) - set(restricted):
                 assert resource == "arn:aws:glue:eu-west-1:123456789012:catalog" or re.fullmatch(
                     r"arn:aws:glue:eu-west-1:123456789012:(database|table)/"
                     r"stedi_(landing|trusted|curated)(/\*)?",

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from scripts import dbt_invoke
-from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, run_venv_command
+from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, pseudonymous_key, run_venv_command
 from tests.python.thrift_server import spark_thrift_server
 
+# A stand-in for the cluster's real secret; unlike the local target's key it
+# must reach Spark only through the session configuration.
+THRIFT_PSEUDONYM_KEY = "thrift-test-pseudonym-key-7f3a9c1e5b2d8f40"
 MODELS = {
     "stedi_trusted": ["customer_trusted", "accelerometer_trusted", "step_trainer_trusted"],
     "stedi_curated": ["customers_curated", "machine_learning_curated"],
@@ -36,10 +39,13 @@ def test_dbt_build_over_thrift_matches_the_session_target(
             DBT_PROFILES_DIR=str(dbt_invoke.PROFILES_DIR),
             STEDI_SPARK_HOST="127.0.0.1",
             STEDI_SPARK_PORT=str(port),
+            DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY=THRIFT_PSEUDONYM_KEY,
         )
         completed = run_venv_command(
             "dbt",
             "build",
+            "--log-path",
+            str(tmp_path / "logs"),
             "--target",
             "spark",
             # dbt runs unit tests in development and CI, not against a
@@ -61,15 +67,49 @@ def test_dbt_build_over_thrift_matches_the_session_target(
         for relation in session_counts:
             cursor.execute(f"select count(*) from {relation}")
             thrift_counts[relation] = cursor.fetchone()[0]
+        cursor.execute("select distinct device_key from stedi_curated.machine_learning_curated")
+        device_keys = {row[0] for row in cursor.fetchall()}
         connection.close()
+
+        # A key Spark would redact (it contains 'secret') stops the run
+        # before any model.
+        env["DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"] = "a-secret-that-spark-would-redact-0123456789"
+        refused = run_venv_command(
+            "dbt",
+            "run",
+            "--target",
+            "spark",
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--target-path",
+            str(tmp_path / "target-refused"),
+            env=env,
+        )
     assert thrift_counts == session_counts
     assert all(count > 0 for count in thrift_counts.values())
+    # The cluster's secret made the keys: the same as Python's HMAC with it.
+    assert device_keys == {
+        pseudonymous_key("device", serial, key=THRIFT_PSEUDONYM_KEY)
+        for serial in ("dev-ann", "dev-bob")
+    }
+    assert refused.returncode != 0
+    assert "no usable pseudonym key" in refused.stdout
+    # The secret is in no file dbt wrote: compiled and run SQL, manifest, logs.
+    written = [
+        path for path in tmp_path.rglob("*") if path.is_file() and "thrift" not in path.parts
+    ]
+    assert written
+    for path in written:
+        assert THRIFT_PSEUDONYM_KEY.encode() not in path.read_bytes(), path
 
 
-@pytest.mark.parametrize("missing", ["STEDI_SPARK_HOST"])
+@pytest.mark.parametrize("missing", ["STEDI_SPARK_HOST", "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"])
 def test_spark_target_names_a_missing_environment_variable(missing: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEDI_SPARK_")}
     env["DBT_PROFILES_DIR"] = str(dbt_invoke.PROFILES_DIR)
+    env["STEDI_SPARK_HOST"] = "127.0.0.1"
+    env["DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"] = THRIFT_PSEUDONYM_KEY
+    del env[missing]
     completed = run_venv_command(
         "dbt", "parse", "--target", "spark", "--target-path", str(tmp_path), env=env
     )

@@ -1,0 +1,107 @@
+"""Add an erasure request (a customer who asked to be forgotten) to
+seeds/erasure_requests.csv, naming the customer by the salted SHA-256 of the
+normalized e-mail, never by the e-mail itself.
+
+The e-mail is read from the terminal without echo (or from standard input
+when it is not a terminal), so it stays out of shell history and logs. The
+hash is sha256("<erasure_hash_salt>:" + lower(trim(email))) in hex, the
+scheme of the dbt macro erasure_hash; the salt is the dbt var
+erasure_hash_salt in dbt_project.yml. The next `dbt build` removes the
+customer from every trusted and curated model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import getpass
+import hashlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from scripts import dbt_invoke
+
+LOG = logging.getLogger("erasure_request")
+SEED_PATH = dbt_invoke.PROJECT_DIR / "seeds" / "erasure_requests.csv"
+SEED_COLUMNS = ("email_sha256", "requested_on")
+
+
+def erasure_salt(project_file: Path = dbt_invoke.PROJECT_DIR / "dbt_project.yml") -> str:
+    """The salt the dbt project hashes with (var erasure_hash_salt)."""
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    return str(project["vars"]["erasure_hash_salt"])
+
+
+def normalize_email(email: str) -> str:
+    """As the dbt macro normalize_email: trimmed of spaces, lower-cased."""
+    return email.strip(" ").lower()
+
+
+def email_hash(email: str, salt: str) -> str:
+    """sha256("<salt>:<normalized e-mail>") as 64 lower-case hex digits."""
+    return hashlib.sha256(f"{salt}:{normalize_email(email)}".encode()).hexdigest()
+
+
+def append_request(seed: Path, digest: str, requested_on: dt.date) -> bool:
+    """Add the request to the seed; False when that hash is already listed."""
+    with seed.open(newline="", encoding="utf-8") as handle:
+        listed = {row["email_sha256"] for row in csv.DictReader(handle)}
+    if digest in listed:
+        return False
+    with seed.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([digest, requested_on.isoformat()])
+    return True
+
+
+def read_email() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("E-mail of the customer to forget (not echoed): ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.erasure_request",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python -m scripts.erasure_request --append  (then type the e-mail)",
+    )
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help=f"add the request to {SEED_PATH.relative_to(dbt_invoke.PROJECT_DIR)} "
+        "(default: only print the hash)",
+    )
+    parser.add_argument(
+        "--requested-on",
+        type=dt.date.fromisoformat,
+        default=dt.date.today(),
+        help="day of the request, YYYY-MM-DD (default: today)",
+    )
+    parser.add_argument("--seed", type=Path, default=SEED_PATH, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    email = read_email()
+    if "@" not in email:
+        LOG.error("that is not an e-mail address; nothing written")
+        return 2
+    digest = email_hash(email, erasure_salt())
+    print(digest)
+    if args.append:
+        if append_request(args.seed, digest, args.requested_on):
+            LOG.info("added the request to %s; the next dbt build applies it", args.seed)
+        else:
+            LOG.info("already listed in %s; nothing written", args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
