@@ -26,13 +26,19 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
-import yaml
 
 from scripts import dbt_invoke
 from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
 from scripts.load_landing import LoadOptions, load
 from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.reference_duckdb import (
+    HMAC_SHA256_MACROS,
+    create_models,
+    landing_columns,
+    models_in_build_order,
+    prepare,
+)
 from tests.python.lakehouse import (
     FIXTURE_LANDING,
     Lakehouse,
@@ -200,16 +206,6 @@ def test_models_lint_clean_as_athena_sql() -> None:
 # --- 3. semantic equivalence ------------------------------------------------
 
 
-def landing_columns() -> dict[str, list[str]]:
-    sources = yaml.safe_load(
-        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__sources.yml").read_text()
-    )
-    return {
-        table["name"]: [column["name"] for column in table["columns"]]
-        for table in sources["sources"][0]["tables"]
-    }
-
-
 def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     """Every model, as compiled for Athena and transpiled to DuckDB, over the
     very landing rows the Spark build read (so that only the SQL differs),
@@ -218,24 +214,8 @@ def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBP
 
     spark = SparkSession.builder.getOrCreate()
     connection = duckdb.connect()
-    connection.execute("attach ':memory:' as awsdatacatalog")
-    for schema in ("stedi_landing", "stedi_trusted", "stedi_curated", "stedi_restricted"):
-        connection.execute(f"create schema awsdatacatalog.{schema}")
-    # Trino's hmac_sha256(message, key), RFC 2104 in DuckDB SQL.
-    connection.execute(HMAC_SHA256_MACROS)
-    connection.execute(
-        "create table awsdatacatalog.stedi_restricted.pseudonym_key as select ? as pseudonym_key",
-        [development_pseudonym_key()],
-    )
     seed = spark.table("stedi_landing.erasure_requests").collect()
-    connection.execute(
-        "create table awsdatacatalog.stedi_landing.erasure_requests"
-        " (email_sha256 varchar, requested_on date)"
-    )
-    connection.executemany(
-        "insert into awsdatacatalog.stedi_landing.erasure_requests values (?, ?)",
-        [tuple(row) for row in seed],
-    )
+    prepare(connection, development_pseudonym_key(), [tuple(row) for row in seed])
     for table, columns in landing_columns().items():
         # Landing columns are text as delivered, on both engines.
         definition = ", ".join(f'"{name.lower()}" varchar' for name in columns)
@@ -248,23 +228,8 @@ def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBP
         connection.executemany(
             f"insert into awsdatacatalog.stedi_landing.{table} values ({placeholders})", rows
         )
-    for node in models_in_build_order(manifest):
-        athena_sql = (compiled / node["original_file_path"]).read_text(encoding="utf-8")
-        duck_sql = sqlglot.transpile(athena_sql, read="athena", write="duckdb")[0]
-        materialization = "view" if node["config"]["materialized"] == "view" else "table"
-        connection.execute(
-            f"create {materialization} awsdatacatalog.{node['schema']}.{node['name']} as {duck_sql}"
-        )
+    create_models(connection, compiled, manifest)
     return connection
-
-
-HMAC_SHA256_MACROS = """
-create macro hmac_key_block(key, pad) as xor(
-    (key || unhex(repeat('00', 64 - octet_length(key))))::bit,
-    unhex(repeat(pad, 64))::bit)::blob;
-create macro hmac_sha256(message, key) as unhex(sha256(
-    hmac_key_block(key, '5c') || unhex(sha256(hmac_key_block(key, '36') || message))));
-"""
 
 
 def test_duckdb_hmac_emulation_is_python_hmac() -> None:
@@ -279,29 +244,6 @@ def test_duckdb_hmac_emulation_is_python_hmac() -> None:
             "select lower(hex(hmac_sha256(encode('device:' || ?), encode(?))))", [value, key]
         ).fetchall()
         assert digest == pseudonymous_key("device", value, key=key)
-
-
-def models_in_build_order(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    models = {
-        unique_id: node
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model"
-    }
-    ordered: list[dict[str, Any]] = []
-    done: set[str] = set()
-
-    def visit(unique_id: str) -> None:
-        if unique_id in done:
-            return
-        for parent in models[unique_id]["depends_on"]["nodes"]:
-            if parent in models:
-                visit(parent)
-        done.add(unique_id)
-        ordered.append(models[unique_id])
-
-    for unique_id in sorted(models):
-        visit(unique_id)
-    return ordered
 
 
 def normalized(value: Any) -> Any:

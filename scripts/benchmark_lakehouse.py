@@ -1,0 +1,431 @@
+"""Benchmark the lakehouse build against two references on the same data.
+
+For each scale factor: generate synthetic landing data (seeded; kept in the
+work folder for reruns), then time, each as its own process tree, with wall
+time and the peak memory of the whole tree (Spark's JVM included):
+- the full `dbt build` on the local target (every model, seed, data test and
+  unit test), with the rows per second of each model;
+- (a) the hand-written PySpark DataFrame implementation of the same rules
+  (scripts/reference_pyspark.py), in one Spark session;
+- (b) DuckDB running the project's models compiled for Athena and transpiled
+  to DuckDB SQL, in process (scripts/reference_duckdb.py).
+The row counts of the five trusted and curated tables must be equal across
+the three, or the benchmark fails (exit 1). Writes benchmark.md, a table of
+the results, and benchmark.svg/.png, time against scale, to the results
+folder. A benchmark, not a test: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts import dbt_invoke
+from scripts.generate_landing import GeneratorConfig, generate
+from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
+
+LOG = logging.getLogger("benchmark_lakehouse")
+TABLES = tuple(table for _, table in BUILT_TABLES)
+ENGINES = ("dbt build", "PySpark (hand-written)", "DuckDB")
+COLOURS = {"dbt build": "#d1495b", "PySpark (hand-written)": "#00798c", "DuckDB": "#edae49"}
+
+
+@dataclass
+class Measurement:
+    engine: str
+    scale: float
+    seconds: float
+    peak_rss: int
+    counts: dict[str, int] = field(default_factory=dict)
+    model_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int, str]:
+    """Run a command; its wall seconds, the peak memory of its process tree
+    (sampled every 0.2 s) and its standard output. Fails on a non-zero exit."""
+    peak = 0
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            command,
+            cwd=dbt_invoke.PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.append(process.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.2)
+        reader.join()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed; see {log}\n{''.join(output)[-3000:]}")
+    return seconds, peak, "".join(output)
+
+
+def landing_for(scale: float, work: Path) -> Path:
+    landing = work / f"scale-{scale:g}" / "landing"
+    if not (landing.parent / "generated").exists():
+        LOG.info("generating scale %g into %s", scale, landing)
+        generate(GeneratorConfig(out=landing, scale=scale, seed=42))
+        (landing.parent / "generated").touch()
+    return landing
+
+
+def run_dbt(scale: float, landing: Path, work: Path) -> Measurement:
+    run_dir = work / f"scale-{scale:g}" / "dbt"
+    shutil.rmtree(run_dir, ignore_errors=True)  # a full build: an empty warehouse
+    run_dir.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
+        "STEDI_SPARK_DIR": str(run_dir / "spark"),
+    }
+    dbt = str(Path(sys.executable).parent / "dbt")
+    seconds, peak, _ = measured(
+        [
+            dbt,
+            "build",
+            "--target-path",
+            str(run_dir / "target"),
+            "--log-path",
+            str(run_dir / "logs"),
+            *dbt_invoke.dbt_vars({"landing_root": str(landing)}),
+        ],
+        env,
+        run_dir / "build.log",
+    )
+    results = json.loads((run_dir / "target" / "run_results.json").read_text())
+    model_seconds = {
+        item["unique_id"].split(".")[-1]: float(item["execution_time"])
+        for item in results["results"]
+        if item["unique_id"].startswith("model.")
+    }
+    query = " union all ".join(
+        f"select '{table}', count(*) from {schema}.{table}" for schema, table in BUILT_TABLES
+    )
+    _, _, shown = measured(
+        [
+            dbt,
+            "show",
+            "--inline",
+            query,
+            "--limit",
+            "10",
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+            "--target-path",
+            str(run_dir / "target-show"),
+            "--log-path",
+            str(run_dir / "logs"),
+        ],
+        env,
+        run_dir / "show.log",
+    )
+    counts: dict[str, int] = {}
+    for line in shown.splitlines():
+        event = json.loads(line) if line.startswith("{") else {}
+        preview = event.get("data", {}).get("preview")
+        if preview:
+            for row in json.loads(preview):
+                name, count = list(row.values())
+                counts[str(name)] = int(count)
+    return Measurement("dbt build", scale, seconds, peak, counts, model_seconds)
+
+
+def run_pyspark(scale: float, landing: Path, work: Path) -> Measurement:
+    out = work / f"scale-{scale:g}" / "pyspark"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    seconds, peak, printed = measured(
+        [
+            sys.executable,
+            "-m",
+            "scripts.reference_pyspark",
+            "--landing-root",
+            str(landing),
+            "--out",
+            str(out / "tables"),
+        ],
+        dict(os.environ),
+        out / "run.log",
+    )
+    counts = json.loads(printed.strip().splitlines()[-1])
+    return Measurement("PySpark (hand-written)", scale, seconds, peak, counts)
+
+
+def run_duckdb(scale: float, landing: Path, compiled: Path, work: Path) -> Measurement:
+    log = work / f"scale-{scale:g}" / "duckdb.log"
+    seconds, peak, printed = measured(
+        [
+            sys.executable,
+            "-m",
+            "scripts.reference_duckdb",
+            "--landing-root",
+            str(landing),
+            "--compiled",
+            str(compiled),
+        ],
+        dict(os.environ),
+        log,
+    )
+    counts = json.loads(printed.strip().splitlines()[-1])
+    return Measurement("DuckDB", scale, seconds, peak, counts)
+
+
+def gib(size: int) -> str:
+    return f"{size / 1024**3:.2f}"
+
+
+def markdown(measurements: list[Measurement], machine: str) -> str:
+    scales = sorted({item.scale for item in measurements})
+    by_key = {(item.engine, item.scale): item for item in measurements}
+    lines = [
+        f"Lakehouse benchmark on {machine}",
+        "",
+        "| scale | engine | seconds | peak memory (GiB) | x dbt build |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for scale in scales:
+        dbt_seconds = by_key[("dbt build", scale)].seconds
+        for engine in ENGINES:
+            item = by_key.get((engine, scale))
+            if item:
+                lines.append(
+                    f"| {scale:g} | {engine} | {item.seconds:.1f} | {gib(item.peak_rss)}"
+                    f" | {item.seconds / dbt_seconds:.2f} |"
+                )
+    lines += ["", "Rows and dbt model time (the model's own execution):", ""]
+    lines += ["| scale | model | rows | seconds | rows/s |", "|---:|---|---:|---:|---:|"]
+    for scale in scales:
+        dbt_run = by_key[("dbt build", scale)]
+        for table in TABLES:
+            rows, seconds = dbt_run.counts.get(table, 0), dbt_run.model_seconds.get(table, 0.0)
+            rate = f"{rows / seconds:,.0f}" if seconds else "-"
+            lines.append(f"| {scale:g} | {table} | {rows:,} | {seconds:.1f} | {rate} |")
+    return "\n".join(lines)
+
+
+def svg_plot(measurements: list[Measurement]) -> str:
+    """Seconds against scale, one line per engine, as SVG."""
+    width, height, left, bottom, top, right = 720, 440, 70, 60, 40, 190
+    scales = sorted({item.scale for item in measurements})
+    top_seconds = max(item.seconds for item in measurements) * 1.1
+
+    def x(scale: float) -> float:
+        span = (scales[-1] - scales[0]) or 1
+        return left + (scale - scales[0]) / span * (width - left - right)
+
+    def y(seconds: float) -> float:
+        return height - bottom - seconds / top_seconds * (height - bottom - top)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        ' font-family="sans-serif" font-size="13">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="24" font-size="15">STEDI lakehouse: build time against scale</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}"'
+        ' stroke="black"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
+        f'<text x="{(width - right + left) / 2}" y="{height - 20}" text-anchor="middle">'
+        "scale factor</text>",
+        f'<text x="18" y="{(height - bottom + top) / 2}" text-anchor="middle"'
+        f' transform="rotate(-90 18 {(height - bottom + top) / 2})">seconds</text>',
+    ]
+    for scale in scales:
+        parts.append(
+            f'<text x="{x(scale)}" y="{height - bottom + 18}" text-anchor="middle">{scale:g}</text>'
+        )
+    for step in range(6):
+        seconds = top_seconds * step / 5
+        parts.append(
+            f'<text x="{left - 8}" y="{y(seconds) + 4}" text-anchor="end">{seconds:.0f}</text>'
+            f'<line x1="{left}" y1="{y(seconds)}" x2="{width - right}" y2="{y(seconds)}"'
+            ' stroke="#ddd"/>'
+        )
+    for index, engine in enumerate(ENGINES):
+        points = sorted(
+            (item.scale, item.seconds) for item in measurements if item.engine == engine
+        )
+        if not points:
+            continue
+        colour = COLOURS[engine]
+        path = " ".join(f"{x(scale):.1f},{y(seconds):.1f}" for scale, seconds in points)
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
+        )
+        for scale, seconds in points:
+            parts.append(
+                f'<circle cx="{x(scale):.1f}" cy="{y(seconds):.1f}" r="4" fill="{colour}"/>'
+            )
+        legend_y = top + 20 + index * 22
+        parts.append(
+            f'<rect x="{width - right + 20}" y="{legend_y - 10}" width="14" height="4"'
+            f' fill="{colour}"/><text x="{width - right + 40}" y="{legend_y - 4}">{engine}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def render_png(svg: Path, png: Path) -> bool:
+    """The SVG as PNG through headless Chromium (scripts/ensure_browser.sh
+    installs it); False when there is no Chromium."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        return False
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={png}",
+            "--window-size=720,440",
+            svg.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return png.exists()
+
+
+def machine_description() -> str:
+    memory_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory_kib = int(line.split()[1])
+    return (
+        f"{os.cpu_count()} cores, {memory_kib / 1024**2:.0f} GiB, {platform.system()}"
+        f" {platform.machine()}, Python {platform.python_version()}"
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.benchmark_lakehouse",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python -m scripts.benchmark_lakehouse --scales 1 10 30",
+    )
+    parser.add_argument(
+        "--scales",
+        type=float,
+        nargs="+",
+        default=[1.0, 10.0, 30.0],
+        help="scale factors (default 1 10 30; 100 and more by naming them)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=dbt_invoke.PROJECT_DIR / ".benchmark",
+        help="generated data and run folders (default .benchmark, git-ignored)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=dbt_invoke.PROJECT_DIR / "benchmark-results",
+        help="where benchmark.md, .svg and .png go (default benchmark-results)",
+    )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=["dbt", "pyspark", "duckdb"],
+        default=["dbt", "pyspark", "duckdb"],
+        help="what to run (default all three; counts are compared across those run)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    compiled = work / "athena-compiled"
+    if "duckdb" in args.engines:
+        LOG.info("compiling the models for Athena (offline)")
+        compile_for_athena(compiled)
+    measurements: list[Measurement] = []
+    failures: list[str] = []
+    for scale in args.scales:
+        landing = landing_for(scale, work)
+        for engine in args.engines:
+            if engine == "dbt":
+                item = run_dbt(scale, landing, work)
+            elif engine == "pyspark":
+                item = run_pyspark(scale, landing, work)
+            else:
+                item = run_duckdb(scale, landing, compiled, work)
+            LOG.info(
+                "scale %g, %s: %.1f s, peak %s GiB, rows %s",
+                scale,
+                item.engine,
+                item.seconds,
+                gib(item.peak_rss),
+                item.counts,
+            )
+            measurements.append(item)
+        counts = {item.engine: item.counts for item in measurements if item.scale == scale}
+        if len({json.dumps(value, sort_keys=True) for value in counts.values()}) > 1:
+            failures.append(f"scale {scale:g}: row counts differ: {counts}")
+    args.results.mkdir(parents=True, exist_ok=True)
+    report = markdown(measurements, machine_description()) if "dbt" in args.engines else ""
+    (args.results / "benchmark.md").write_text(report + "\n", encoding="utf-8")
+    (args.results / "benchmark.json").write_text(
+        json.dumps([item.__dict__ for item in measurements], indent=2) + "\n", encoding="utf-8"
+    )
+    svg = args.results / "benchmark.svg"
+    svg.write_text(svg_plot(measurements), encoding="utf-8")
+    if not render_png(svg, args.results / "benchmark.png"):
+        LOG.warning("no Chromium: wrote %s only (scripts/ensure_browser.sh installs it)", svg)
+    print(report)
+    for failure in failures:
+        LOG.error(failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

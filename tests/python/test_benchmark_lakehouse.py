@@ -1,0 +1,50 @@
+"""The benchmark's parts that can be checked without a benchmark run: the
+hand-written PySpark reference applies the project's rules (on the dirty
+fixture landing zone, where every rule has a case) and the memory sampler
+sees a whole process tree."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from scripts import benchmark_lakehouse, reference_pyspark
+from scripts.reference_duckdb import BUILT_TABLES
+from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
+
+
+def test_pyspark_reference_counts_the_rows_of_the_dbt_build(
+    lakehouse: Lakehouse, tmp_path: Path
+) -> None:
+    from pyspark.sql import SparkSession
+
+    lakehouse.build(enforce_consent_date=True)
+    expected = {
+        table: lakehouse.rows(f"select count(*) from {schema}.{table}")[0][0]
+        for schema, table in BUILT_TABLES
+    }
+    spark = SparkSession.builder.getOrCreate()
+    counts = reference_pyspark.build(
+        spark, FIXTURE_LANDING, tmp_path, reference_pyspark.BENCHMARK_PSEUDONYM_KEY
+    )
+    assert counts == expected
+    assert expected == {
+        "customer_trusted": 5,
+        "accelerometer_trusted": 8,
+        "step_trainer_trusted": 5,
+        "customers_curated": 4,
+        "machine_learning_curated": 5,
+    }
+
+
+def test_peak_memory_covers_the_whole_process_tree(tmp_path: Path) -> None:
+    # The child holding 300 MiB is a grandchild of the measured command.
+    grandchild = "import time; block = bytearray(300 * 1024 * 1024); time.sleep(2)"
+    command = [
+        sys.executable,
+        "-c",
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])",
+    ]
+    seconds, peak, _ = benchmark_lakehouse.measured(command, {}, tmp_path / "log")
+    assert seconds >= 2
+    assert peak >= 300 * 1024 * 1024
