@@ -72,7 +72,7 @@
         null rows). Columns are declared lower-case, as the Glue catalog
         stores them; each is mapped explicitly onto its mixed-case JSON key.
         A malformed line becomes a row of nulls (ignore.malformed.json), as
-        on Spark, so the screening views count it instead of the query
+        on Spark, so the screening models count it instead of the query
         failing. Athena reads every object under the prefix: keep only the
         data set's files there (scripts/load_landing.py does). -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}

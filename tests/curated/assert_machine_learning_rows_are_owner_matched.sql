@@ -20,24 +20,42 @@ step_trainer_readings as (
     select * from {{ ref('step_trainer_trusted') }}
 ),
 
+customer_devices as (
+    -- one HMAC per customer rather than per reading
+    select
+        email,
+        serial_number,
+        {{ pseudonymous_key('serial_number', 'device') }} as device_key
+    from customers
+),
+
+device_keys as (
+    select distinct
+        serial_number,
+        device_key
+    from customer_devices
+),
+
 device_readings as (
     select
-        {{ pseudonymous_key('serial_number', 'device') }} as device_key,
-        sensor_reading_time_ms,
-        distance_from_object
+        device_keys.device_key,
+        step_trainer_readings.sensor_reading_time_ms,
+        step_trainer_readings.distance_from_object
     from step_trainer_readings
+    inner join device_keys
+        on step_trainer_readings.serial_number = device_keys.serial_number
 ),
 
 owner_readings as (
     select
-        {{ pseudonymous_key('customers.serial_number', 'device') }} as device_key,
+        customer_devices.device_key,
         accelerometer_readings.reading_time_ms,
         accelerometer_readings.x,
         accelerometer_readings.y,
         accelerometer_readings.z
     from accelerometer_readings
-    inner join customers
-        on accelerometer_readings.user_email = customers.email
+    inner join customer_devices
+        on accelerometer_readings.user_email = customer_devices.email
 ),
 
 checked as (

@@ -144,15 +144,15 @@ def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: Athe
     # the mapping keeps the JSON key's case
     assert "'mapping.customername'='customerName'" in "\n".join(athena_run.statements)
     for view in (
-        "customer_screened",
-        "accelerometer_screened",
-        "step_trainer_screened",
         "customer_rejected",
         "accelerometer_rejected",
         "step_trainer_rejected",
     ):
         assert f'create or replace view "awsdatacatalog"."stedi_landing"."{view}" as' in text
     for table in (
+        '"stedi_landing"."customer_screened"',
+        '"stedi_landing"."accelerometer_screened"',
+        '"stedi_landing"."step_trainer_screened"',
         '"stedi_trusted"."customer_trusted"',
         '"stedi_trusted"."accelerometer_trusted"',
         '"stedi_trusted"."step_trainer_trusted"',
@@ -160,7 +160,7 @@ def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: Athe
         '"stedi_curated"."machine_learning_curated"',
     ):
         assert f'create table "awsdatacatalog".{table}' in text
-    assert text.count("format='parquet'") == 6  # 5 tables and the seed
+    assert text.count("format='parquet'") == 9  # 8 tables and the seed
     assert 'create table "awsdatacatalog"."stedi_landing"."erasure_requests"' in text
     # the key is read from its table, never written into a statement
     assert "select pseudonym_key from awsdatacatalog.stedi_restricted.pseudonym_key" in text
