@@ -257,14 +257,15 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
             f" | {phases.get('unit_test', 0):.1f}"
             f" | {phases.get('seed', 0) + phases.get('operation', 0):.1f} |"
         )
-    lines += ["", "Rows and dbt model time (the model's own execution):", ""]
+    lines += ["", "dbt model time (the model's own execution) and rows:", ""]
     lines += ["| scale | model | rows | seconds | rows/s |", "|---:|---|---:|---:|---:|"]
     for scale in scales:
         dbt_run = by_key[("dbt build", scale)]
-        for table in TABLES:
-            rows, seconds = dbt_run.counts.get(table, 0), dbt_run.model_seconds.get(table, 0.0)
-            rate = f"{rows / seconds:,.0f}" if seconds else "-"
-            lines.append(f"| {scale:g} | {table} | {rows:,} | {seconds:.1f} | {rate} |")
+        for model, seconds in sorted(dbt_run.model_seconds.items(), key=lambda item: -item[1]):
+            rows = dbt_run.counts.get(model)
+            rate = f"{rows / seconds:,.0f}" if rows is not None and seconds else "-"
+            shown = f"{rows:,}" if rows is not None else "-"
+            lines.append(f"| {scale:g} | {model} | {shown} | {seconds:.1f} | {rate} |")
     return "\n".join(lines)
 
 
