@@ -18,9 +18,11 @@ Reads the landing layout (customer/, accelerometer/, step_trainer/ folders of
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -236,6 +238,16 @@ def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> l
     ]
 
 
+def _die_with_parent() -> None:
+    """Validation worker initializer: on Linux, ask the kernel to end the
+    worker when the loader dies, even by SIGKILL (a killed loader would
+    otherwise leave its workers waiting for work forever)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
     """Validate and upload the landing folder ``root``; see the module doc.
 
@@ -273,7 +285,10 @@ def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
     would_upload: list[PlannedUpload] = []
     with (
         tempfile.TemporaryDirectory(prefix="stedi-load-") as work_dir,
-        ProcessPoolExecutor(max_workers=max(1, min(len(files), os.cpu_count() or 1))) as pool,
+        ProcessPoolExecutor(
+            max_workers=max(1, min(len(files), os.cpu_count() or 1)),
+            initializer=_die_with_parent,
+        ) as pool,
         create_transfer_manager(client, config) as manager,
     ):
         validations = [pool.submit(validate_file, path, dataset) for dataset, path in files]

@@ -205,6 +205,23 @@ def test_quarantine_uploads_good_lines_and_bad_lines_with_reasons(
     assert load(landing, target, LoadOptions(bucket=bucket, quarantine=True)).uploaded_files == 0
 
 
+def loader_processes(bucket: str) -> list[int]:
+    """Live processes whose command line names the bucket (forked workers
+    keep their parent's command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if bucket.encode() in command and b"scripts.load_landing" in command and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 def test_killed_upload_leaves_no_partial_object_and_rerun_completes(
     tmp_path: Path, target: AwsTarget, bucket: str
 ) -> None:
@@ -242,6 +259,11 @@ def test_killed_upload_leaves_no_partial_object_and_rerun_completes(
     finally:
         if process.poll() is None:
             process.kill()
+    # its validation workers die with it rather than linger as orphans
+    deadline = time.monotonic() + 30
+    while loader_processes(bucket):
+        assert time.monotonic() < deadline, f"orphaned loader workers: {loader_processes(bucket)}"
+        time.sleep(0.2)
     with pytest.raises(ClientError) as missing:
         s3.head_object(Bucket=bucket, Key=key)
     assert missing.value.response["Error"]["Code"] == "404"
