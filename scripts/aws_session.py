@@ -48,6 +48,13 @@ class AwsTarget:
         return ", ".join(parts)
 
 
+def object_encryption(kms_key_id: str | None) -> dict[str, str]:
+    """Extra arguments of an S3 upload: SSE-KMS with the key, else SSE-S3."""
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return {"ServerSideEncryption": "AES256"}
+
+
 def add_aws_arguments(parser: Any) -> None:
     """The options every AWS script shares."""
     parser.add_argument("--region", help="AWS region (default: from the AWS config chain)")

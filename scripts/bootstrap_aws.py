@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.aws_session import AwsTarget, add_aws_arguments
+from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
 
 LOG = logging.getLogger("bootstrap_aws")
 
@@ -210,12 +210,6 @@ def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
     return Outcome(resource, "created")
 
 
-def _encryption_arguments(options: BootstrapOptions) -> dict[str, str]:
-    if options.kms_key_id:
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": options.kms_key_id}
-    return {"ServerSideEncryption": "AES256"}
-
-
 def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[Outcome]:
     """The key object (compared by a SHA-256 fingerprint in its metadata,
     never by printing it), its Glue database and its one-column table."""
@@ -237,7 +231,7 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
             Key=object_key,
             Body=(json.dumps({"pseudonym_key": options.pseudonym_key}) + "\n").encode(),
             Metadata={"sha256": fingerprint},
-            **_encryption_arguments(options),
+            **object_encryption(options.kms_key_id),
         )
     outcomes.append(Outcome(resource, state))
 

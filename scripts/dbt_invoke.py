@@ -40,6 +40,14 @@ def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
     os.chdir(PROJECT_DIR)
 
 
+def project_vars() -> dict[str, Any]:
+    """The vars of dbt_project.yml, as declared (their defaults)."""
+    import yaml
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project["vars"])
+
+
 def dbt_vars(values: Mapping[str, Any]) -> list[str]:
     """``--vars`` arguments for the given values (empty when there are none)."""
     return ["--vars", json.dumps(dict(values))] if values else []

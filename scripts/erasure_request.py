@@ -22,8 +22,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from scripts import dbt_invoke
 
 LOG = logging.getLogger("erasure_request")
@@ -31,10 +29,15 @@ SEED_PATH = dbt_invoke.PROJECT_DIR / "seeds" / "erasure_requests.csv"
 SEED_COLUMNS = ("email_sha256", "requested_on")
 
 
-def erasure_salt(project_file: Path = dbt_invoke.PROJECT_DIR / "dbt_project.yml") -> str:
+def erasure_salt() -> str:
     """The salt the dbt project hashes with (var erasure_hash_salt)."""
-    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    return str(project["vars"]["erasure_hash_salt"])
+    return str(dbt_invoke.project_vars()["erasure_hash_salt"])
+
+
+def listed_requests(seed: Path = SEED_PATH) -> list[tuple[str, str]]:
+    """(email_sha256, requested_on) of every request in the seed."""
+    with seed.open(newline="", encoding="utf-8") as handle:
+        return [(row["email_sha256"], row["requested_on"]) for row in csv.DictReader(handle)]
 
 
 def normalize_email(email: str) -> str:
@@ -49,9 +52,7 @@ def email_hash(email: str, salt: str) -> str:
 
 def append_request(seed: Path, digest: str, requested_on: dt.date) -> bool:
     """Add the request to the seed; False when that hash is already listed."""
-    with seed.open(newline="", encoding="utf-8") as handle:
-        listed = {row["email_sha256"] for row in csv.DictReader(handle)}
-    if digest in listed:
+    if digest in {listed for listed, _ in listed_requests(seed)}:
         return False
     with seed.open("a", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerow([digest, requested_on.isoformat()])

@@ -35,7 +35,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.aws_session import AwsTarget, add_aws_arguments
+from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
 from scripts.landing_validation import REQUIRED_KEYS, FileValidation, validate_file
 
 LOG = logging.getLogger("load_landing")
@@ -274,11 +274,7 @@ def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
         max_concurrency=options.concurrency,
         use_threads=True,
     )
-    encryption: dict[str, str] = (
-        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": options.kms_key_id}
-        if options.kms_key_id
-        else {"ServerSideEncryption": "AES256"}
-    )
+    encryption = object_encryption(options.kms_key_id)
     progress = ProgressReporter(sum(path.stat().st_size for _, path in files))
     present = existing_keys(client, options.bucket, [options.prefix, options.quarantine_prefix])
     uploads: list[tuple[PlannedUpload, Any]] = []

@@ -191,18 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    import csv
-
     import duckdb
 
+    from scripts.erasure_request import listed_requests
     from scripts.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
 
     manifest = json.loads((args.compiled / "manifest.json").read_text())
-    seed = dbt_invoke.PROJECT_DIR / "seeds" / "erasure_requests.csv"
-    with seed.open(newline="", encoding="utf-8") as handle:
-        requests = [(row["email_sha256"], row["requested_on"]) for row in csv.DictReader(handle)]
     connection = duckdb.connect()
-    prepare(connection, BENCHMARK_PSEUDONYM_KEY, requests)
+    prepare(connection, BENCHMARK_PSEUDONYM_KEY, listed_requests())
     landing_views(connection, args.landing_root.resolve())
     create_models(connection, args.compiled / "compiled" / "stedi", manifest)
     counts = {}

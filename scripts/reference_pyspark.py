@@ -15,7 +15,6 @@ It writes Parquet tables and prints the row count of each as JSON.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -24,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scripts import dbt_invoke
+from scripts.erasure_request import listed_requests
+from scripts.reference_duckdb import landing_tables
 
 LOG = logging.getLogger("reference_pyspark")
 # Not a secret: the references only need a key of the same size.
@@ -35,35 +34,13 @@ BIGINT_PATTERN = r"^-?[0-9]{1,18}$"
 DOUBLE_PATTERN = r"^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$"
 
 
-def project_vars() -> dict[str, Any]:
-    project = yaml.safe_load((dbt_invoke.PROJECT_DIR / "dbt_project.yml").read_text())
-    return dict(project["vars"])
-
-
-def landing_schemas() -> dict[str, list[str]]:
-    """The declared landing columns per data set, from the sources YAML."""
-    sources = yaml.safe_load(
-        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__sources.yml").read_text()
-    )
-    return {
-        table["meta"]["landing_folder"]: [column["name"] for column in table["columns"]]
-        for table in sources["sources"][0]["tables"]
-    }
-
-
-def erased_hashes() -> list[str]:
-    seed = dbt_invoke.PROJECT_DIR / "seeds" / "erasure_requests.csv"
-    with seed.open(newline="", encoding="utf-8") as handle:
-        return sorted({row["email_sha256"] for row in csv.DictReader(handle)})
-
-
 def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str, int]:
     """Run every rule; write the five tables under ``out``; return row counts."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    settings = project_vars()
+    settings = dbt_invoke.project_vars()
     started_ms = int(time.time() * 1000)
     launch_ms, latest_ms = int(settings["product_launch_ms"]), started_ms + 24 * 3600 * 1000
     max_acceleration = float(settings["max_abs_acceleration"])
@@ -85,8 +62,13 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     def normalized(column: str) -> Any:
         return F.lower(F.trim(F.col(column)))
 
-    schemas = landing_schemas()
-    erased = spark.createDataFrame([(value,) for value in erased_hashes()], "email_sha256 string")
+    schemas = {
+        table["meta"]["landing_folder"]: [column["name"] for column in table["columns"]]
+        for table in landing_tables()
+    }
+    erased = spark.createDataFrame(
+        sorted({(digest,) for digest, _ in listed_requests()}), "email_sha256 string"
+    )
 
     # customer_trusted: the current record of each e-mail, with consent
     dates = [
@@ -145,7 +127,6 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
         normalized("user").alias("user_email"),
         bigint("timestamp").alias("reading_time_ms"),
         *[double(axis).alias(axis) for axis in ("x", "y", "z")],
-        F.col("timestamp").alias("raw_timestamp"),
     )
     readings = readings.where(
         F.col("user_email").isNotNull()
