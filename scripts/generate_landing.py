@@ -15,6 +15,11 @@ given; each data set is split over several files.
 Generation streams customer by customer, so memory stays flat at any scale.
 The output is written to a temporary folder beside OUT and moved into place
 only when complete: a failed run never leaves a half-written landing zone.
+
+``--append NAME`` adds a batch to an existing landing zone instead: new
+customers (e-mails tagged with NAME) whose sessions start at ``--start-ms``,
+in new files ``<dataset>-NAME-NNNNN.json``, each moved in only when complete.
+This is how new data "lands" for incremental runs and their benchmark.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import json
 import logging
 import random
+import re
 import shutil
 import sys
 import time
@@ -111,6 +117,10 @@ class GeneratorConfig:
     seed: int = 42
     customer_rows_per_file: int = 500
     reading_rows_per_file: int = 10_000
+    # None: write the base data set, replacing out. A name: add a batch of
+    # new customers and readings to the existing out (see the module doc).
+    append: str | None = None
+    start_ms: int = EPOCH_START_MS
 
     @property
     def customer_count(self) -> int:
@@ -119,6 +129,28 @@ class GeneratorConfig:
     @property
     def window_ms(self) -> int:
         return max(SESSION_LENGTH_MS, round(WINDOW_MS_PER_SCALE * self.scale))
+
+    @property
+    def file_prefix_suffix(self) -> str:
+        return f"-{self.append}" if self.append else ""
+
+
+_SENSOR_TIME = re.compile(r'"sensorReadingTime": *"?(\d+)')
+
+
+def next_day_after_readings_ms(root: Path) -> int:
+    """The first UTC midnight after every step-trainer reading under root:
+    where an appended batch starts, so that it fills a new date (new data
+    arrive after the old)."""
+    latest = 0
+    for path in sorted((root / "step_trainer").glob("*.json")):
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                match = _SENSOR_TIME.search(line)
+                if match:
+                    latest = max(latest, int(match.group(1)))
+    day_ms = 86_400_000
+    return (max(latest, EPOCH_START_MS) // day_ms + 1) * day_ms
 
 
 @dataclass
@@ -218,22 +250,28 @@ def generate(config: GeneratorConfig, progress_every: int = 10_000) -> Generatio
 
     Replaces ``config.out`` atomically; returns what was written.
     """
-    rng = random.Random(config.seed)
+    # A batch draws its own devices and people: the base seed's sequence
+    # would give its customers the base customers' serial numbers.
+    rng = random.Random(f"{config.seed}:{config.append}" if config.append else config.seed)
     out = config.out.resolve()
-    staging = out.parent / f".{out.name}.partial-{config.seed}"
+    if config.append is not None and not has_landing_data(out):
+        raise FileNotFoundError(f"--append needs an existing landing zone at {out}")
+    staging = out.parent / f".{out.name}.partial-{config.seed}{config.file_prefix_suffix}"
     if staging.exists():
         shutil.rmtree(staging)
+    suffix = config.file_prefix_suffix
     writers = {
         "customer": RollingJsonWriter(
-            staging / "customer", "customer", config.customer_rows_per_file
+            staging / "customer", f"customer{suffix}", config.customer_rows_per_file
         ),
         "accelerometer": RollingJsonWriter(
-            staging / "accelerometer", "accelerometer", config.reading_rows_per_file
+            staging / "accelerometer", f"accelerometer{suffix}", config.reading_rows_per_file
         ),
         "step_trainer": RollingJsonWriter(
-            staging / "step_trainer", "step_trainer", config.reading_rows_per_file
+            staging / "step_trainer", f"step_trainer{suffix}", config.reading_rows_per_file
         ),
     }
+    tag = f".{config.append}-" if config.append else ""
     count = config.customer_count
     started = time.monotonic()
     previous_instants: list[int] = []
@@ -241,9 +279,9 @@ def generate(config: GeneratorConfig, progress_every: int = 10_000) -> Generatio
         for index in range(count):
             first = rng.choice(FIRST_NAMES)
             last = rng.choice(LAST_NAMES)
-            email = f"{first}.{last}{index}@example.com"
+            email = f"{first}.{last}{tag}{index}@example.com"
             serial_number = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            session_start = EPOCH_START_MS + round(config.window_ms * index / count)
+            session_start = config.start_ms + round(config.window_ms * index / count)
             instants = _session_instants(rng, session_start, previous_instants)
             registration_ms = instants[0] - rng.randrange(60_000, 3_600_000)
             record: dict[str, object] = {
@@ -292,6 +330,20 @@ def generate(config: GeneratorConfig, progress_every: int = 10_000) -> Generatio
         writer.close()
         summary.rows[name] = writer.rows
         summary.files[name] = writer.files
+    if config.append is not None:
+        # one rename per complete file: a reader sees each file whole or not
+        for name in DATASETS:
+            for path in sorted((staging / name).glob("*.json")):
+                target = out / name / path.name
+                if target.exists():
+                    shutil.rmtree(staging)
+                    raise FileExistsError(
+                        f"{target} exists: batch {config.append} was added before"
+                    )
+            for path in sorted((staging / name).glob("*.json")):
+                path.rename(out / name / path.name)
+        shutil.rmtree(staging)
+        return summary
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -337,7 +389,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=10_000,
         help="accelerometer / step-trainer readings per file (default 10000)",
     )
+    parser.add_argument(
+        "--append",
+        metavar="NAME",
+        help="add a batch named NAME to the existing landing folder instead of replacing it",
+    )
+    parser.add_argument(
+        "--start-ms",
+        type=int,
+        help="epoch ms of the first session (default: the base data set's start; with"
+        " --append, the first UTC midnight after the folder's latest step-trainer reading)",
+    )
     args = parser.parse_args(argv)
+    if args.append is not None and not args.append.replace("_", "").isalnum():
+        parser.error("--append NAME must be letters, digits and underscores")
     if args.scale <= 0:
         parser.error("--scale must be positive")
     if args.customer_rows_per_file < 1 or args.reading_rows_per_file < 1:
@@ -354,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         customer_rows_per_file=args.customer_rows_per_file,
         reading_rows_per_file=args.reading_rows_per_file,
+        append=args.append,
+        start_ms=args.start_ms
+        if args.start_ms is not None
+        else (next_day_after_readings_ms(args.out) if args.append else EPOCH_START_MS),
     )
     LOG.info(
         "generating scale %g (%d customers, seed %d) into %s",

@@ -147,3 +147,40 @@ def test_cli_rejects_a_non_positive_scale(capsys: pytest.CaptureFixture[str]) ->
         generate_landing.main(["--scale", "0"])
     assert exit_info.value.code == 2
     assert "--scale must be positive" in capsys.readouterr().err
+
+
+def test_an_appended_batch_adds_new_people_on_a_new_day(tmp_path: Path) -> None:
+    out = tmp_path / "landing"
+    generate(GeneratorConfig(out=out, scale=0.05, seed=3))
+    base = {path: path.read_bytes() for path in out.rglob("*.json")}
+    base_customers = read_dataset(out, "customer")
+    base_latest = max(row["sensorReadingTime"] for row in read_dataset(out, "step_trainer"))
+    start = generate_landing.next_day_after_readings_ms(out)
+    assert start % 86_400_000 == 0 and start > base_latest
+    generate(GeneratorConfig(out=out, scale=0.02, seed=3, append="day2", start_ms=start))
+
+    assert {path: path.read_bytes() for path in base} == base  # the base is untouched
+    added = sorted(path.name for path in out.rglob("*.json") if path not in base)
+    assert added == [
+        "accelerometer-day2-00000.json",
+        "customer-day2-00000.json",
+        "step_trainer-day2-00000.json",
+    ]
+    customers = read_dataset(out, "customer")[len(base_customers) :]
+    assert len(customers) == 20
+    assert {row["email"] for row in customers}.isdisjoint(row["email"] for row in base_customers)
+    assert {row["serialNumber"] for row in customers}.isdisjoint(
+        row["serialNumber"] for row in base_customers
+    )
+    new_steps = json.loads(
+        (out / "step_trainer" / "step_trainer-day2-00000.json").open().readline()
+    )
+    assert new_steps["sensorReadingTime"] >= start
+    with pytest.raises(FileExistsError):
+        generate(GeneratorConfig(out=out, scale=0.02, seed=3, append="day2", start_ms=start))
+    assert not list(tmp_path.glob(".landing.partial*"))
+
+
+def test_append_needs_an_existing_landing_zone(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        generate(GeneratorConfig(out=tmp_path / "none", scale=0.02, append="day2"))
