@@ -164,17 +164,30 @@ def create_models(connection: Any, compiled: Path, manifest: dict[str, Any]) -> 
 
 
 def landing_views(connection: Any, landing_root: Path) -> None:
-    """Landing tables as DuckDB views over the JSON files, every column text."""
+    """Landing tables as DuckDB views over the JSON files, every column text,
+    with Athena's file pseudo-columns "$path" and "$file_modified_time"."""
     for table in landing_tables():
         name, folder = table["name"], table["meta"]["landing_folder"]
+        files = sorted((landing_root / folder).glob("*.json"))
+        connection.execute(
+            f"create table awsdatacatalog.stedi_landing.{name}_files"
+            " (path varchar, modified timestamp)"
+        )
+        connection.executemany(
+            f"insert into awsdatacatalog.stedi_landing.{name}_files values (?, make_timestamp(?))",
+            [(str(path), round(path.stat().st_mtime * 1_000_000)) for path in files],
+        )
         columns = [column["name"] for column in table["columns"]]
         spec = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
-        selected = ", ".join(f'"{name}" as "{name.lower()}"' for name in columns)
+        selected = ", ".join(f'rows."{name}" as "{name.lower()}"' for name in columns)
         connection.execute(
-            f"create view awsdatacatalog.stedi_landing.{name} as select {selected}"
+            f"create view awsdatacatalog.stedi_landing.{name} as select {selected},"
+            ' rows.filename as "$path", files.modified as "$file_modified_time"'
             f" from read_json('{landing_root / folder}/*.json',"
             f" format = 'newline_delimited', columns = {{{spec}}},"
-            " ignore_errors = true)"
+            " ignore_errors = true, filename = true) as rows"
+            f" left join awsdatacatalog.stedi_landing.{name}_files as files"
+            " on rows.filename = files.path"
         )
 
 

@@ -1,7 +1,8 @@
 """Run the STEDI lakehouse end to end on embedded Spark.
 
 Checks Java, generates synthetic landing data when the landing folder is
-empty, runs `dbt build` (landing tables, every model and every test), prints
+empty, runs `dbt build` (landing tables, every model and every test; the
+reading tables incremental, so a rerun takes in only new landing files), prints
 the per-zone row summary and generates the dbt docs (`make docs` serves
 them). Everything runs in one process and one Spark session.
 """
@@ -47,7 +48,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--regenerate",
         action="store_true",
-        help="regenerate the synthetic landing data even if present",
+        help="regenerate the synthetic landing data even if present (implies --full-refresh)",
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every table from all landing files (needed after changing the"
+        " landing folder, a screening setting or an already landed file)",
     )
     parser.add_argument(
         "--no-enforce-consent-date",
@@ -95,9 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "landing_root": str(landing_root),
         "enforce_consent_date": not args.no_enforce_consent_date,
     }
+    full_refresh = ["--full-refresh"] if args.full_refresh or args.regenerate else []
     started = time.monotonic()
     try:
-        dbt_invoke.invoke(["build", *dbt_invoke.dbt_vars(variables)])
+        dbt_invoke.invoke(["build", *full_refresh, *dbt_invoke.dbt_vars(variables)])
         dbt_invoke.invoke(["run-operation", "print_zone_summary", *dbt_invoke.dbt_vars(variables)])
         dbt_invoke.invoke(["docs", "generate", *dbt_invoke.dbt_vars(variables)])
     except dbt_invoke.DbtCommandError as error:

@@ -2,10 +2,23 @@
 -- customer's device at the same instant. Pairing on the instant alone would
 -- pair different customers whose readings share a millisecond. The device
 -- appears only under its pseudonymous key.
+--
+-- Incremental: a run rebuilds the reading dates that either screening model
+-- rescreened since this table's newest verdict (a pairing needs both
+-- readings of one instant, hence of one date).
+-- depends_on: {{ ref('accelerometer_screened') }}
+-- depends_on: {{ ref('step_trainer_screened') }}
+{%- set rebuilt_dates = reading_dates_to_rebuild(
+    ['accelerometer_screened', 'step_trainer_screened']
+) %}
+
 with
 
 accelerometer_readings as (
     select * from {{ ref('accelerometer_trusted') }}
+    {%- if is_incremental() %}
+    where {{ reading_date_in(rebuilt_dates) }}
+    {%- endif %}
 ),
 
 customers as (
@@ -14,6 +27,9 @@ customers as (
 
 step_trainer_readings as (
     select * from {{ ref('step_trainer_trusted') }}
+    {%- if is_incremental() %}
+    where {{ reading_date_in(rebuilt_dates) }}
+    {%- endif %}
 ),
 
 readings_with_device as (
@@ -23,6 +39,8 @@ readings_with_device as (
         accelerometer_readings.x,
         accelerometer_readings.y,
         accelerometer_readings.z,
+        accelerometer_readings.screened_at,
+        accelerometer_readings.reading_date,
         customers.serial_number
     from accelerometer_readings
     inner join customers
@@ -37,7 +55,14 @@ owner_matched as (
         readings_with_device.y,
         readings_with_device.z,
         step_trainer_readings.distance_from_object,
-        readings_with_device.reading_at
+        readings_with_device.reading_at,
+        readings_with_device.reading_date,
+        -- the later of the two verdicts
+        case
+            when readings_with_device.screened_at > step_trainer_readings.screened_at
+                then readings_with_device.screened_at
+            else step_trainer_readings.screened_at
+        end as screened_at
     from readings_with_device
     inner join step_trainer_readings
         on
@@ -73,7 +98,11 @@ training_rows as (
         owner_matched.distance_from_object,
 
         -- timestamps
-        owner_matched.reading_at
+        owner_matched.reading_at,
+        owner_matched.screened_at,
+
+        -- partition
+        owner_matched.reading_date
 
     from owner_matched
     inner join device_keys

@@ -1,10 +1,31 @@
 -- Every landing accelerometer reading, parsed and normalized, with its
 -- verdict: exclusion_reason is null for the readings admitted to
 -- accelerometer_trusted, else the first rule it fails.
+--
+-- Incremental: a run reads only the landing files that are new since the
+-- last one, and rescreens every reading date that holds one of their rows or
+-- a reading whose customer's record changed (consent given or withdrawn,
+-- erasure, a new device) since it was screened. Other dates keep their rows.
+{%- set new_files = new_landing_files('accelerometer') if is_incremental() else [] %}
+
 with
 
 source_readings as (
-    select * from {{ source('landing', 'accelerometer') }}
+    -- the file columns read the engine's file metadata, not a table
+    -- noqa: disable=RF03
+    select
+        {{ adapter.quote('user') }} as raw_user,
+        {{ adapter.quote('timestamp') }} as raw_timestamp,
+        x as raw_x,
+        y as raw_y,
+        z as raw_z,
+        {{ landing_file_path() }} as landing_file,
+        {{ landing_file_modified_ms() }} as landing_file_modified_ms
+    -- noqa: enable=RF03
+    from {{ source('landing', 'accelerometer') }}
+    {%- if is_incremental() %}
+    where {{ sql_in_list(landing_file_path(), new_files) }}
+    {%- endif %}
 ),
 
 customer_records as (
@@ -15,25 +36,128 @@ consented_customers as (
     select * from {{ ref('customer_trusted') }}
 ),
 
+{%- if is_incremental() %}
+
+screened_before as (
+    select * from {{ this }}
+),
+{%- endif %}
+
+known_emails as (
+    select distinct email from customer_records
+),
+
+erased_emails as (
+    select distinct email
+    from customer_records
+    where exclusion_reason = 'erased'
+),
+
+owners as (
+    -- what screening needs to know about each e-mail of a customer record
+    select
+        known_emails.email,
+        consented_customers.research_consent_ms,
+        consented_customers.serial_number as owner_serial_number,
+        erased_emails.email is not null as is_erased
+    from known_emails
+    left join consented_customers
+        on known_emails.email = consented_customers.email
+    left join erased_emails
+        on known_emails.email = erased_emails.email
+),
+
+{%- if is_incremental() %}
+
+screened_owners as (
+    -- the owner state each verdict was made with, per customer and date
+    -- (a few rows per customer, not one per reading)
+    select distinct
+        user_email,
+        reading_date,
+        is_known_customer,
+        is_erased,
+        research_consent_ms,
+        owner_serial_number
+    from screened_before
+),
+
+rescreened_dates as (
+    -- the dates of the new files' readings
+    select distinct {{ reading_date(parse_bigint('raw_timestamp')) }} as reading_date
+    from source_readings
+
+    union
+
+    -- the dates of readings whose customer changed since they were screened
+    select distinct screened_owners.reading_date
+    from screened_owners
+    left join owners
+        on screened_owners.user_email = owners.email
+    where
+        screened_owners.is_known_customer != (owners.email is not null)
+        or screened_owners.is_erased != coalesce(owners.is_erased, false)
+        or screened_owners.research_consent_ms
+        is distinct from owners.research_consent_ms
+        or screened_owners.owner_serial_number
+        is distinct from owners.owner_serial_number
+),
+
+landing_rows as (
+    select
+        raw_user,
+        raw_timestamp,
+        raw_x,
+        raw_y,
+        raw_z,
+        landing_file,
+        landing_file_modified_ms
+    from source_readings
+
+    union all
+
+    select
+        screened_before.raw_user,
+        screened_before.raw_timestamp,
+        screened_before.raw_x,
+        screened_before.raw_y,
+        screened_before.raw_z,
+        screened_before.landing_file,
+        screened_before.landing_file_modified_ms
+    from screened_before
+    inner join rescreened_dates
+        on
+            screened_before.reading_date
+            is not distinct from rescreened_dates.reading_date
+),
+{%- else %}
+
+landing_rows as (
+    select * from source_readings
+),
+{%- endif %}
+
 parsed as (
     select
         -- as delivered
-        {{ adapter.quote('user') }} as raw_user,
-        {{ adapter.quote('timestamp') }} as raw_timestamp,
-        x as raw_x,
-        y as raw_y,
-        z as raw_z,
+        raw_user,
+        raw_timestamp,
+        raw_x,
+        raw_y,
+        raw_z,
+        landing_file,
+        landing_file_modified_ms,
 
         -- keys
-        {{ normalize_email(adapter.quote('user')) }} as user_email,
-        {{ parse_bigint(adapter.quote('timestamp')) }} as reading_time_ms,
+        {{ normalize_email('raw_user') }} as user_email,
+        {{ parse_bigint('raw_timestamp') }} as reading_time_ms,
 
         -- measures
-        {{ parse_double('x') }} as x,
-        {{ parse_double('y') }} as y,
-        {{ parse_double('z') }} as z
+        {{ parse_double('raw_x') }} as x,
+        {{ parse_double('raw_y') }} as y,
+        {{ parse_double('raw_z') }} as z
 
-    from source_readings
+    from landing_rows
 ),
 
 typed as (
@@ -46,37 +170,25 @@ typed as (
 numbered as (
     select
         *,
-        -- copies of one reading, e.g. from a file delivered twice
+        -- copies of one reading, e.g. from a file delivered twice: the
+        -- first delivered is the original
         row_number() over (
             partition by user_email, reading_time_ms, x, y, z
-            order by reading_time_ms asc
+            order by landing_file_modified_ms asc, landing_file asc
         ) as copy_number
     from typed
-),
-
-known_emails as (
-    select distinct email from customer_records
-),
-
-erased_emails as (
-    select distinct email
-    from customer_records
-    where exclusion_reason = 'erased'
 ),
 
 with_owner as (
     select
         numbered.*,
-        consented_customers.research_consent_ms,
-        known_emails.email is not null as is_known_customer,
-        erased_emails.email is not null as is_erased
+        owners.research_consent_ms,
+        owners.owner_serial_number,
+        owners.email is not null as is_known_customer,
+        coalesce(owners.is_erased, false) as is_erased
     from numbered
-    left join known_emails
-        on numbered.user_email = known_emails.email
-    left join consented_customers
-        on numbered.user_email = consented_customers.email
-    left join erased_emails
-        on numbered.user_email = erased_emails.email
+    left join owners
+        on numbered.user_email = owners.email
 ),
 
 screened as (
@@ -116,6 +228,16 @@ screened as (
             when copy_number > 1 then 'duplicate'
         end as exclusion_reason
     from with_owner
+),
+
+final as (
+    select
+        *,
+        '{{ screening_rules() }}' as screening_rules,
+        {{ run_started_timestamp() }} as screened_at,
+        -- the partition column, last as both engines want it
+        {{ reading_date('reading_time_ms') }} as reading_date
+    from screened
 )
 
-select * from screened
+select * from final

@@ -1,10 +1,28 @@
 -- Every landing step-trainer reading, parsed, with its verdict:
 -- exclusion_reason is null for the readings admitted to step_trainer_trusted,
 -- else the first rule it fails.
+--
+-- Incremental as accelerometer_screened: new landing files only, plus every
+-- reading date holding a reading of a device whose holder, curation or
+-- erasure changed since it was screened.
+{%- set new_files = new_landing_files('step_trainer') if is_incremental() else [] %}
+
 with
 
 source_readings as (
-    select * from {{ source('landing', 'step_trainer') }}
+    -- the file columns read the engine's file metadata, not a table
+    -- noqa: disable=RF03
+    select
+        serialnumber as raw_serial_number,
+        sensorreadingtime as raw_sensor_reading_time,
+        distancefromobject as raw_distance_from_object,
+        {{ landing_file_path() }} as landing_file,
+        {{ landing_file_modified_ms() }} as landing_file_modified_ms
+    -- noqa: enable=RF03
+    from {{ source('landing', 'step_trainer') }}
+    {%- if is_incremental() %}
+    where {{ sql_in_list(landing_file_path(), new_files) }}
+    {%- endif %}
 ),
 
 customer_records as (
@@ -19,41 +37,12 @@ trusted_readings as (
     select * from {{ ref('accelerometer_trusted') }}
 ),
 
-parsed as (
-    select
-        -- as delivered
-        serialnumber as raw_serial_number,
-        sensorreadingtime as raw_sensor_reading_time,
-        distancefromobject as raw_distance_from_object,
+{%- if is_incremental() %}
 
-        -- keys
-        serialnumber as serial_number,
-        {{ parse_bigint('sensorreadingtime') }} as sensor_reading_time_ms,
-
-        -- measures
-        {{ parse_double('distancefromobject') }} as distance_from_object
-
-    from source_readings
+screened_before as (
+    select * from {{ this }}
 ),
-
-typed as (
-    select
-        *,
-        {{ epoch_ms_to_timestamp('sensor_reading_time_ms') }} as sensor_reading_at
-    from parsed
-),
-
-numbered as (
-    select
-        *,
-        -- copies of one reading, e.g. from a file delivered twice
-        row_number() over (
-            partition by
-                serial_number, sensor_reading_time_ms, distance_from_object
-            order by sensor_reading_time_ms asc
-        ) as copy_number
-    from typed
-),
+{%- endif %}
 
 device_owners as (
     -- who holds each device now: the current record of every e-mail. A
@@ -90,19 +79,133 @@ curated_devices as (
     group by consented_customers.serial_number
 ),
 
+devices as (
+    -- what screening needs to know about each device held by a customer
+    -- (erased and curated devices are held by one)
+    select
+        device_owners.serial_number,
+        device_owners.owner_count,
+        curated_devices.research_consent_ms,
+        erased_devices.serial_number is not null as is_erased
+    from device_owners
+    left join curated_devices
+        on device_owners.serial_number = curated_devices.serial_number
+    left join erased_devices
+        on device_owners.serial_number = erased_devices.serial_number
+),
+
+{%- if is_incremental() %}
+
+screened_devices as (
+    -- the device state each verdict was made with, per device and date
+    -- (a few rows per device, not one per reading)
+    select distinct
+        serial_number,
+        reading_date,
+        owner_count,
+        is_erased,
+        research_consent_ms
+    from screened_before
+),
+
+rescreened_dates as (
+    -- the dates of the new files' readings
+    select distinct
+        {{ reading_date(parse_bigint('raw_sensor_reading_time')) }} as reading_date
+    from source_readings
+
+    union
+
+    -- the dates of readings whose device changed since they were screened
+    select distinct screened_devices.reading_date
+    from screened_devices
+    left join devices
+        on screened_devices.serial_number = devices.serial_number
+    where
+        screened_devices.owner_count != coalesce(devices.owner_count, 0)
+        or screened_devices.is_erased != coalesce(devices.is_erased, false)
+        or screened_devices.research_consent_ms
+        is distinct from devices.research_consent_ms
+),
+
+landing_rows as (
+    select
+        raw_serial_number,
+        raw_sensor_reading_time,
+        raw_distance_from_object,
+        landing_file,
+        landing_file_modified_ms
+    from source_readings
+
+    union all
+
+    select
+        screened_before.raw_serial_number,
+        screened_before.raw_sensor_reading_time,
+        screened_before.raw_distance_from_object,
+        screened_before.landing_file,
+        screened_before.landing_file_modified_ms
+    from screened_before
+    inner join rescreened_dates
+        on
+            screened_before.reading_date
+            is not distinct from rescreened_dates.reading_date
+),
+{%- else %}
+
+landing_rows as (
+    select * from source_readings
+),
+{%- endif %}
+
+parsed as (
+    select
+        -- as delivered
+        raw_serial_number,
+        raw_sensor_reading_time,
+        raw_distance_from_object,
+        landing_file,
+        landing_file_modified_ms,
+
+        -- keys
+        raw_serial_number as serial_number,
+        {{ parse_bigint('raw_sensor_reading_time') }} as sensor_reading_time_ms,
+
+        -- measures
+        {{ parse_double('raw_distance_from_object') }} as distance_from_object
+
+    from landing_rows
+),
+
+typed as (
+    select
+        *,
+        {{ epoch_ms_to_timestamp('sensor_reading_time_ms') }} as sensor_reading_at
+    from parsed
+),
+
+numbered as (
+    select
+        *,
+        -- copies of one reading, e.g. from a file delivered twice: the
+        -- first delivered is the original
+        row_number() over (
+            partition by
+                serial_number, sensor_reading_time_ms, distance_from_object
+            order by landing_file_modified_ms asc, landing_file asc
+        ) as copy_number
+    from typed
+),
+
 with_device as (
     select
         numbered.*,
-        curated_devices.research_consent_ms,
-        coalesce(device_owners.owner_count, 0) as owner_count,
-        erased_devices.serial_number is not null as is_erased
+        devices.research_consent_ms,
+        coalesce(devices.owner_count, 0) as owner_count,
+        coalesce(devices.is_erased, false) as is_erased
     from numbered
-    left join device_owners
-        on numbered.serial_number = device_owners.serial_number
-    left join curated_devices
-        on numbered.serial_number = curated_devices.serial_number
-    left join erased_devices
-        on numbered.serial_number = erased_devices.serial_number
+    left join devices
+        on numbered.serial_number = devices.serial_number
 ),
 
 screened as (
@@ -142,6 +245,16 @@ screened as (
             when copy_number > 1 then 'duplicate'
         end as exclusion_reason
     from with_device
+),
+
+final as (
+    select
+        *,
+        '{{ screening_rules() }}' as screening_rules,
+        {{ run_started_timestamp() }} as screened_at,
+        -- the partition column, last as both engines want it
+        {{ reading_date('sensor_reading_time_ms') }} as reading_date
+    from screened
 )
 
-select * from screened
+select * from final

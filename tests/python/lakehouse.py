@@ -46,12 +46,17 @@ class Lakehouse:
         }
 
     def build(self, enforce_consent_date: bool) -> None:
-        """Run `dbt build` unless the last build used the same settings."""
+        """Run `dbt build --full-refresh` unless the last build used the same
+        settings."""
         variables = self.variables(enforce_consent_date)
         if self.built_with == variables:
             return
         self.built_with = None
-        dbt_invoke.invoke(["build", *dbt_invoke.dbt_vars(variables)], self.target_path)
+        # from scratch: the incremental models would keep verdicts made under
+        # the previous settings (and stop on them)
+        dbt_invoke.invoke(
+            ["build", "--full-refresh", *dbt_invoke.dbt_vars(variables)], self.target_path
+        )
         self.built_with = variables
 
     def invalidate(self) -> None:

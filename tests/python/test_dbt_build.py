@@ -119,7 +119,9 @@ class TestConsentDateEnforced:
 
     def test_curated_models_carry_no_identifier(self, lakehouse: Lakehouse) -> None:
         def columns(model: str) -> set[str]:
-            return {row[0] for row in lakehouse.rows(f"describe stedi_curated.{model}")}
+            from pyspark.sql import SparkSession
+
+            return set(SparkSession.builder.getOrCreate().table(f"stedi_curated.{model}").columns)
 
         assert columns("machine_learning_curated") == {
             "device_key",
@@ -129,6 +131,8 @@ class TestConsentDateEnforced:
             "z",
             "distance_from_object",
             "reading_at",
+            "screened_at",
+            "reading_date",
         }
         assert {"customer_key", "device_key"} <= columns("customers_curated")
         assert columns("customers_curated").isdisjoint(
@@ -285,7 +289,8 @@ class TestDataTestsCatchViolations:
     def test_reading_before_consent_fails_the_build(self, lakehouse: Lakehouse) -> None:
         lakehouse.rows(
             "insert into stedi_trusted.accelerometer_trusted"
-            f" values ('{ANN}', {t(4000)}, 9.0, 9.0, 9.0, timestamp_millis({t(4000)}))"
+            f" values ('{ANN}', {t(4000)}, 9.0, 9.0, 9.0, timestamp_millis({t(4000)}),"
+            f" current_timestamp(), date '2022-06-18')"
         )
         result = lakehouse.dbt("test", "--select", "accelerometer_trusted")
         assert not result.success
@@ -294,7 +299,8 @@ class TestDataTestsCatchViolations:
     def test_a_row_appearing_from_nowhere_fails_the_accounting(self, lakehouse: Lakehouse) -> None:
         lakehouse.rows(
             "insert into stedi_trusted.step_trainer_trusted"
-            f" values ('dev-ann', {t(5500)}, 205.0, timestamp_millis({t(5500)}))"
+            f" values ('dev-ann', {t(5500)}, 205.0, timestamp_millis({t(5500)}),"
+            f" current_timestamp(), date '2022-06-18')"
         )
         result = lakehouse.dbt("test", "--select", "assert_landing_rows_are_all_accounted_for")
         assert not result.success
@@ -319,7 +325,7 @@ class TestDataTestsCatchViolations:
         lakehouse.rows(
             "insert into stedi_curated.machine_learning_curated values"
             f" ('{device('dev-bob')}', {t(5000)}, 1.0, 0.0, 0.0, 251.0,"
-            f" timestamp_millis({t(5000)}))"
+            f" timestamp_millis({t(5000)}), current_timestamp(), date '2022-06-18')"
         )
         result = lakehouse.dbt("test", "--select", "machine_learning_curated")
         assert "assert_machine_learning_rows_are_owner_matched" in failed_nodes(result)

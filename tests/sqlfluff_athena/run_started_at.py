@@ -3,6 +3,15 @@ datetime at which the run started; lint needs only a fixed one."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+_STARTED = datetime.fromtimestamp(1_700_000_000, tz=timezone.utc)
+microsecond = _STARTED.microsecond
+
 
 def timestamp() -> float:
-    return 1_700_000_000.0
+    return _STARTED.timestamp()
+
+
+def strftime(format_string: str) -> str:
+    return _STARTED.strftime(format_string)

@@ -1,0 +1,251 @@
+{#- Incremental processing of the reading tables (see the README section
+    "Incremental runs"). The screening models take in only the landing files
+    that are new since their last run and rescreen the reading dates touched
+    by those files or by a changed customer; the trusted and curated reading
+    tables then rebuild exactly the dates whose verdicts changed. -#}
+
+
+{% macro landing_file_path() %}
+    {#- The file a landing row was read from (its full URI). -#}
+    {{ return(adapter.dispatch('landing_file_path', 'stedi')()) }}
+{% endmacro %}
+
+{% macro spark__landing_file_path() -%}
+    _metadata.file_path
+{%- endmacro %}
+
+{% macro athena__landing_file_path() -%}
+    "$path"
+{%- endmacro %}
+
+
+{% macro landing_file_modified_ms() %}
+    {#- When the landing row's file was last written, in epoch ms. -#}
+    {{ return(adapter.dispatch('landing_file_modified_ms', 'stedi')()) }}
+{% endmacro %}
+
+{% macro spark__landing_file_modified_ms() -%}
+    unix_millis(_metadata.file_modification_time)
+{%- endmacro %}
+
+{% macro athena__landing_file_modified_ms() -%}
+    cast(to_unixtime("$file_modified_time") * 1000 as bigint)
+{%- endmacro %}
+
+
+{% macro landing_file_modified_since(epoch_ms) %}
+    {#- A filter on the file's own metadata, which both engines apply while
+        listing files: files written before epoch_ms are never opened. -#}
+    {{ return(adapter.dispatch('landing_file_modified_since', 'stedi')(epoch_ms)) }}
+{% endmacro %}
+
+{% macro spark__landing_file_modified_since(epoch_ms) -%}
+    _metadata.file_modification_time >= timestamp_millis({{ epoch_ms }})
+{%- endmacro %}
+
+{% macro athena__landing_file_modified_since(epoch_ms) -%}
+    "$file_modified_time" >= from_unixtime_nanos({{ epoch_ms }} * 1000000)
+{%- endmacro %}
+
+
+{% macro reading_date(epoch_ms) -%}
+    {#- The partition of a reading: its UTC date, or null when its time is
+        missing or implausible (such rows share the null partition). -#}
+    case
+        when {{ plausible_reading_time(epoch_ms) }}
+            then cast({{ epoch_ms_to_timestamp(epoch_ms) }} as date)
+    end
+{%- endmacro %}
+
+
+{% macro run_started_timestamp() -%}
+    {#- This dbt run's start as a timestamp literal (millisecond precision,
+        which both engines store): the screened_at of every row a run
+        (re)screens. -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.") ~ "%03d" | format(run_started_at.microsecond // 1000) }}' as timestamp)
+{%- endmacro %}
+
+
+{% macro sql_in_list(expression, values) -%}
+    {#- expression in (values...) for string literals; false for no values. -#}
+    {%- if values | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {{ expression }} in (
+        {%- for value in values -%}
+            '{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro reading_date_in(dates) -%}
+    {#- reading_date in (date literals...); false for no dates. -#}
+    {%- if dates | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        reading_date in (
+        {%- for value in dates -%}
+            date '{{ value }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro screening_rules() -%}
+    {#- The settings a screening verdict depends on, as one string stored
+        with every verdict: verdicts made under other settings cannot be
+        mixed with new ones. -#}
+    {%- set settings = [
+        'enforce_consent_date=' ~ (consent_date_enforced() | lower),
+        'product_launch_ms=' ~ var('product_launch_ms'),
+        'max_abs_acceleration=' ~ var('max_abs_acceleration'),
+        'max_distance_from_object=' ~ var('max_distance_from_object'),
+        'erasure_hash_salt=' ~ var('erasure_hash_salt'),
+    ] -%}
+    {{ return(settings | join(';')) }}
+{%- endmacro %}
+
+
+{% macro new_landing_files(source_name) %}
+    {#- The files of the landing source source_name that this incremental run
+        of a screening model takes in:
+        those written at or after the newest file it has already screened,
+        less the files it has screened already. Stops the run with a clear
+        error, before anything is written, when the table's verdicts cannot
+        be extended: they were made under other screening settings or over
+        another landing folder, or a screened file was rewritten since (its
+        rows would count twice). Each needs --full-refresh. -#}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set landing_relation = source('landing', source_name) -%}
+    {%- set folders = [] -%}
+    {%- for node in landing_source_nodes() if node.name == source_name -%}
+        {%- do folders.append(node.meta.get('landing_folder', source_name)) -%}
+    {%- endfor -%}
+    {%- set landing_folder = (folders or [source_name])[0] -%}
+    {%- set full_refresh_hint = " Rebuild from all landing files with --full-refresh"
+        ~ " (dbt build --full-refresh, or make run ARGS=--full-refresh)." -%}
+    {%- set location = landing_location(landing_folder) -%}
+    {%- set state_query -%}
+        select
+            coalesce(max(landing_file_modified_ms), 0) as watermark_ms,
+            sum(case when screening_rules != '{{ screening_rules() }}' then 1 else 0 end)
+                as other_rules,
+            sum(case when landing_file not like '%{{ location }}/%' then 1 else 0 end)
+                as other_folder
+        from {{ this }}
+    {%- endset -%}
+    {%- set state = run_query(state_query).rows[0] -%}
+    {%- if (state[1] or 0) > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": its verdicts were made under other screening settings"
+            ~ " than this run's (" ~ screening_rules() ~ ")." ~ full_refresh_hint) }}
+    {%- endif -%}
+    {%- if (state[2] or 0) > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": it holds rows of files outside " ~ location
+            ~ " (landing_root changed?)." ~ full_refresh_hint) }}
+    {%- endif -%}
+    {%- set watermark_ms = state[0] | int -%}
+    {%- set screened_query -%}
+        select distinct landing_file, landing_file_modified_ms
+        from {{ this }}
+        where landing_file_modified_ms >= {{ watermark_ms }}
+    {%- endset -%}
+    {%- set screened = [] -%}
+    {%- for row in run_query(screened_query).rows -%}
+        {%- do screened.append(row[0] ~ '@' ~ (row[1] | int)) -%}
+    {%- endfor -%}
+    {%- set candidates_query -%}
+        select distinct
+            {{ landing_file_path() }} as landing_file,
+            {{ landing_file_modified_ms() }} as landing_file_modified_ms
+        from {{ landing_relation }}
+        where {{ landing_file_modified_since(watermark_ms) }}
+    {%- endset -%}
+    {%- set new_files = [] -%}
+    {%- for row in run_query(candidates_query).rows -%}
+        {%- if (row[0] ~ '@' ~ (row[1] | int)) not in screened -%}
+            {%- do new_files.append(row[0]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set new_files = new_files | unique | sort -%}
+    {%- if new_files -%}
+        {%- set rewritten_query -%}
+            select distinct landing_file
+            from {{ this }}
+            where {{ sql_in_list('landing_file', new_files) }}
+        {%- endset -%}
+        {%- set rewritten = run_query(rewritten_query).columns[0].values() -%}
+        {%- if rewritten | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this.identifier ~ ": landing file(s) changed after they were screened: "
+                ~ (rewritten | join(', ')) ~ ". Landing files are append-only."
+                ~ full_refresh_hint) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ log(this.identifier ~ ": " ~ new_files | length ~ " new landing file(s)", info=True) }}
+    {{ return(new_files) }}
+{% endmacro %}
+
+
+{% macro reading_dates_to_rebuild(screened_models) %}
+    {#- The reading dates of this incremental model to rebuild: those where
+        one of its screening models has rescreened rows since the newest
+        verdict this model holds (all dates when it holds none). A date
+        whose rebuild failed is found again by the next run. -#}
+    {%- if not execute or not is_incremental() -%}{{ return([]) }}{%- endif -%}
+    {%- set selects = [] -%}
+    {%- for name in screened_models -%}
+        {%- do selects.append(
+            'select reading_date from ' ~ ref(name)
+            ~ ' where reading_date is not null and screened_at > ('
+            ~ "select coalesce(max(screened_at), cast('1970-01-01 00:00:00' as timestamp))"
+            ~ ' from ' ~ this ~ ')') -%}
+    {%- endfor -%}
+    {%- set dates_query -%}
+        select distinct reading_date
+        from ({{ selects | join(' union all ') }}) as rescreened
+        order by reading_date
+    {%- endset -%}
+    {%- set dates = [] -%}
+    {%- for value in run_query(dates_query).columns[0].values() -%}
+        {%- do dates.append(value | string) -%}
+    {%- endfor -%}
+    {{ return(dates) }}
+{% endmacro %}
+
+
+{% macro drop_partitions_to_rebuild(screened_models) %}
+    {#- Pre-hook of the incremental reading tables: drops the partitions
+        about to be rebuilt. insert_overwrite replaces only the partitions the
+        new rows fall in, so a date whose rows all lost their consent would
+        otherwise keep them. -#}
+    {%- set dates = reading_dates_to_rebuild(screened_models) -%}
+    {%- if dates | length == 0 -%}{{ return('') }}{%- endif -%}
+    {{ log(this.identifier ~ ": rebuilding " ~ dates | length ~ " reading date(s): "
+        ~ dates | join(', '), info=True) }}
+    {{ return(adapter.dispatch('drop_reading_date_partitions', 'stedi')(this, dates)) }}
+{% endmacro %}
+
+{% macro spark__drop_reading_date_partitions(relation, dates) -%}
+    alter table {{ relation }} drop if exists
+    {% for value in dates -%}
+        partition (reading_date = date '{{ value }}'){{ ", " if not loop.last }}
+    {% endfor %}
+{%- endmacro %}
+
+{% macro athena__drop_reading_date_partitions(relation, dates) -%}
+    {#- Deletes the partitions' S3 objects and Glue entries (the adapter's
+        own helper, which insert_overwrite also uses); no SQL to run. It
+        acts while the hook is rendered, so only in a command that builds. -#}
+    {%- if flags.WHICH not in ['run', 'build'] -%}{{ return('') }}{%- endif -%}
+    {%- set conditions = [] -%}
+    {%- for value in dates -%}
+        {%- do conditions.append("reading_date='" ~ value ~ "'") -%}
+    {%- endfor -%}
+    {%- do adapter.clean_up_partitions(relation, conditions) -%}
+    {{ return('') }}
+{%- endmacro %}
