@@ -5,6 +5,10 @@ work folder for reruns), then time, each as its own process tree, with wall
 time and the peak memory of the whole tree (Spark's JVM included):
 - the full `dbt build` on the local target (every model, seed, data test and
   unit test), with the rows per second of each model;
+- then, on that warehouse, the incremental runs after 1% new data lands (a
+  batch of new customers' sessions on a new day, scripts/generate_landing.py
+  --append): `dbt build` (models and every test), and after a second 1%
+  batch `dbt run` (models only);
 - (a) the hand-written PySpark DataFrame implementation of the same rules
   (scripts/reference_pyspark.py), in one Spark session;
 - (b) DuckDB running the project's models compiled for Athena and transpiled
@@ -32,13 +36,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import dbt_invoke
-from scripts.generate_landing import GeneratorConfig, generate
+from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
 from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
 
 LOG = logging.getLogger("benchmark_lakehouse")
 TABLES = tuple(table for _, table in BUILT_TABLES)
-ENGINES = ("dbt build", "PySpark (hand-written)", "DuckDB")
-COLOURS = {"dbt build": "#d1495b", "PySpark (hand-written)": "#00798c", "DuckDB": "#edae49"}
+INCREMENTAL_BUILD = "dbt build, incremental (+1%)"
+INCREMENTAL_RUN = "dbt run, incremental (+1%)"
+ENGINES = ("dbt build", "PySpark (hand-written)", "DuckDB", INCREMENTAL_BUILD, INCREMENTAL_RUN)
+COLOURS = {
+    "dbt build": "#d1495b",
+    "PySpark (hand-written)": "#00798c",
+    "DuckDB": "#edae49",
+    INCREMENTAL_BUILD: "#8d6a9f",
+    INCREMENTAL_RUN: "#66a182",
+}
+INCREMENT_SHARE = 0.01
 
 
 @dataclass
@@ -114,30 +127,10 @@ def landing_for(scale: float, work: Path) -> Path:
     return landing
 
 
-def run_dbt(scale: float, landing: Path, work: Path) -> Measurement:
-    run_dir = work / f"scale-{scale:g}" / "dbt"
-    shutil.rmtree(run_dir, ignore_errors=True)  # a full build: an empty warehouse
-    run_dir.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
-        "STEDI_SPARK_DIR": str(run_dir / "spark"),
-    }
-    dbt = str(Path(sys.executable).parent / "dbt")
-    seconds, peak, _ = measured(
-        [
-            dbt,
-            "build",
-            "--target-path",
-            str(run_dir / "target"),
-            "--log-path",
-            str(run_dir / "logs"),
-            *dbt_invoke.dbt_vars({"landing_root": str(landing)}),
-        ],
-        env,
-        run_dir / "build.log",
-    )
-    results = json.loads((run_dir / "target" / "run_results.json").read_text())
+def node_seconds(target: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Execution time per model and summed per resource type, from a dbt
+    command's run_results.json."""
+    results = json.loads((target / "run_results.json").read_text())
     model_seconds = {
         item["unique_id"].split(".")[-1]: float(item["execution_time"])
         for item in results["results"]
@@ -147,6 +140,73 @@ def run_dbt(scale: float, landing: Path, work: Path) -> Measurement:
     for item in results["results"]:
         kind = item["unique_id"].split(".")[0]
         phase_seconds[kind] = phase_seconds.get(kind, 0.0) + float(item["execution_time"])
+    return model_seconds, phase_seconds
+
+
+def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
+    """The full build, then the two incremental runs on its warehouse."""
+    run_dir = work / f"scale-{scale:g}" / "dbt"
+    shutil.rmtree(run_dir, ignore_errors=True)  # a full build: an empty warehouse
+    run_dir.mkdir(parents=True)
+    # The incremental runs add files: they get their own landing folder, of
+    # hard links to the generated files (no copying, same modification times).
+    run_landing = run_dir / "landing"
+    shutil.copytree(landing, run_landing, copy_function=os.link)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
+        "STEDI_SPARK_DIR": str(run_dir / "spark"),
+        "STEDI_SPARK_DRIVER_MEMORY": os.environ.get(
+            "STEDI_SPARK_DRIVER_MEMORY", dbt_invoke.driver_memory()
+        ),
+    }
+    dbt = str(Path(sys.executable).parent / "dbt")
+
+    def dbt_command(command: str, name: str) -> tuple[float, int]:
+        # one target folder, as a user's: later commands parse partially
+        seconds, peak, _ = measured(
+            [
+                dbt,
+                command,
+                "--target-path",
+                str(run_dir / "target"),
+                "--log-path",
+                str(run_dir / "logs"),
+                *dbt_invoke.dbt_vars({"landing_root": str(run_landing)}),
+            ],
+            env,
+            run_dir / f"{name}.log",
+        )
+        return seconds, peak
+
+    seconds, peak = dbt_command("build", "build")
+    model_seconds, phase_seconds = node_seconds(run_dir / "target")
+    counts = dbt_table_counts(dbt, env, run_dir)
+    measurements = [
+        Measurement("dbt build", scale, seconds, peak, counts, model_seconds, phase_seconds)
+    ]
+    for batch, (engine, command) in enumerate(
+        [(INCREMENTAL_BUILD, "build"), (INCREMENTAL_RUN, "run")], start=1
+    ):
+        generate(
+            GeneratorConfig(
+                out=run_landing,
+                scale=scale * INCREMENT_SHARE,
+                seed=42,
+                append=f"increment{batch}",
+                start_ms=next_day_after_readings_ms(run_landing),
+            )
+        )
+        seconds, peak = dbt_command(command, f"increment{batch}")
+        model_seconds, phase_seconds = node_seconds(run_dir / "target")
+        measurements.append(
+            Measurement(engine, scale, seconds, peak, {}, model_seconds, phase_seconds)
+        )
+    return measurements
+
+
+def dbt_table_counts(dbt: str, env: dict[str, str], run_dir: Path) -> dict[str, int]:
+    """Row counts of the built tables, through `dbt show` on the warehouse."""
     query = " union all ".join(
         f"select '{table}', count(*) from {schema}.{table}" for schema, table in BUILT_TABLES
     )
@@ -178,7 +238,7 @@ def run_dbt(scale: float, landing: Path, work: Path) -> Measurement:
             for row in json.loads(preview):
                 name, count = list(row.values())
                 counts[str(name)] = int(count)
-    return Measurement("dbt build", scale, seconds, peak, counts, model_seconds, phase_seconds)
+    return counts
 
 
 def run_pyspark(scale: float, landing: Path, work: Path) -> Measurement:
@@ -247,16 +307,19 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
         "",
         "Where the dbt build's time goes (summed node execution; threads overlap):",
         "",
-        "| scale | models | data tests | unit tests | seed and hooks |",
-        "|---:|---:|---:|---:|---:|",
+        "| scale | command | models | data tests | unit tests | seed and hooks |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for scale in scales:
-        phases = by_key[("dbt build", scale)].phase_seconds
-        lines.append(
-            f"| {scale:g} | {phases.get('model', 0):.1f} | {phases.get('test', 0):.1f}"
-            f" | {phases.get('unit_test', 0):.1f}"
-            f" | {phases.get('seed', 0) + phases.get('operation', 0):.1f} |"
-        )
+        for engine in ("dbt build", INCREMENTAL_BUILD, INCREMENTAL_RUN):
+            if (engine, scale) not in by_key:
+                continue
+            phases = by_key[(engine, scale)].phase_seconds
+            lines.append(
+                f"| {scale:g} | {engine} | {phases.get('model', 0):.1f}"
+                f" | {phases.get('test', 0):.1f} | {phases.get('unit_test', 0):.1f}"
+                f" | {phases.get('seed', 0) + phases.get('operation', 0):.1f} |"
+            )
     lines += ["", "dbt model time (the model's own execution) and rows:", ""]
     lines += ["| scale | model | rows | seconds | rows/s |", "|---:|---|---:|---:|---:|"]
     for scale in scales:
@@ -271,7 +334,7 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
 
 def svg_plot(measurements: list[Measurement]) -> str:
     """Seconds against scale, one line per engine, as SVG."""
-    width, height, left, bottom, top, right = 720, 440, 70, 60, 40, 190
+    width, height, left, bottom, top, right = 800, 440, 70, 60, 40, 260
     scales = sorted({item.scale for item in measurements})
     top_seconds = max(item.seconds for item in measurements) * 1.1
 
@@ -344,7 +407,7 @@ def render_png(svg: Path, png: Path) -> bool:
             "--disable-gpu",
             "--hide-scrollbars",
             f"--screenshot={png}",
-            "--window-size=720,440",
+            "--window-size=800,440",
             svg.resolve().as_uri(),
         ],
         check=True,
@@ -415,21 +478,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         landing = landing_for(scale, work)
         for engine in args.engines:
             if engine == "dbt":
-                item = run_dbt(scale, landing, work)
+                items = run_dbt(scale, landing, work)
             elif engine == "pyspark":
-                item = run_pyspark(scale, landing, work)
+                items = [run_pyspark(scale, landing, work)]
             else:
-                item = run_duckdb(scale, landing, compiled, work)
-            LOG.info(
-                "scale %g, %s: %.1f s, peak %s GiB, rows %s",
-                scale,
-                item.engine,
-                item.seconds,
-                gib(item.peak_rss),
-                item.counts,
-            )
-            measurements.append(item)
-        counts = {item.engine: item.counts for item in measurements if item.scale == scale}
+                items = [run_duckdb(scale, landing, compiled, work)]
+            for item in items:
+                LOG.info(
+                    "scale %g, %s: %.1f s, peak %s GiB, rows %s",
+                    scale,
+                    item.engine,
+                    item.seconds,
+                    gib(item.peak_rss),
+                    item.counts or "-",
+                )
+            measurements.extend(items)
+        # the full builds over the same landing data (the incremental runs
+        # see more data and are checked by tests/python/test_incremental.py)
+        counts = {
+            item.engine: item.counts for item in measurements if item.scale == scale and item.counts
+        }
         if len({json.dumps(value, sort_keys=True) for value in counts.values()}) > 1:
             failures.append(f"scale {scale:g}: row counts differ: {counts}")
     args.results.mkdir(parents=True, exist_ok=True)
