@@ -149,15 +149,6 @@
             ~ " (landing_root changed?)." ~ full_refresh_hint) }}
     {%- endif -%}
     {%- set watermark_ms = state[0] | int -%}
-    {%- set screened_query -%}
-        select distinct landing_file, landing_file_modified_ms
-        from {{ this }}
-        where landing_file_modified_ms >= {{ watermark_ms }}
-    {%- endset -%}
-    {%- set screened = [] -%}
-    {%- for row in run_query(screened_query).rows -%}
-        {%- do screened.append(row[0] ~ '@' ~ (row[1] | int)) -%}
-    {%- endfor -%}
     {%- set candidates_query -%}
         select distinct
             {{ landing_file_path() }} as landing_file,
@@ -165,26 +156,38 @@
         from {{ landing_relation }}
         where {{ landing_file_modified_since(watermark_ms) }}
     {%- endset -%}
-    {%- set new_files = [] -%}
+    {%- set candidates = {} -%}
     {%- for row in run_query(candidates_query).rows -%}
-        {%- if (row[0] ~ '@' ~ (row[1] | int)) not in screened -%}
-            {%- do new_files.append(row[0]) -%}
+        {%- do candidates.update({row[0]: row[1] | int}) -%}
+    {%- endfor -%}
+    {#- One look at the table for the candidates' paths tells both which are
+        screened already (same modification time) and which were rewritten
+        since (another one). -#}
+    {%- set screened = {} -%}
+    {%- if candidates -%}
+        {%- set screened_query -%}
+            select distinct landing_file, landing_file_modified_ms
+            from {{ this }}
+            where {{ sql_in_list('landing_file', candidates.keys() | list) }}
+        {%- endset -%}
+        {%- for row in run_query(screened_query).rows -%}
+            {%- do screened.setdefault(row[0], []).append(row[1] | int) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set new_files = [] -%}
+    {%- set rewritten = [] -%}
+    {%- for path, modified_ms in candidates.items() | sort -%}
+        {%- if path not in screened -%}
+            {%- do new_files.append(path) -%}
+        {%- elif modified_ms not in screened[path] -%}
+            {%- do rewritten.append(path) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set new_files = new_files | unique | sort -%}
-    {%- if new_files -%}
-        {%- set rewritten_query -%}
-            select distinct landing_file
-            from {{ this }}
-            where {{ sql_in_list('landing_file', new_files) }}
-        {%- endset -%}
-        {%- set rewritten = run_query(rewritten_query).columns[0].values() -%}
-        {%- if rewritten | length > 0 -%}
-            {{ exceptions.raise_compiler_error(
-                this.identifier ~ ": landing file(s) changed after they were screened: "
-                ~ (rewritten | join(', ')) ~ ". Landing files are append-only."
-                ~ full_refresh_hint) }}
-        {%- endif -%}
+    {%- if rewritten -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": landing file(s) changed after they were screened: "
+            ~ (rewritten | join(', ')) ~ ". Landing files are append-only."
+            ~ full_refresh_hint) }}
     {%- endif -%}
     {{ log(this.identifier ~ ": " ~ new_files | length ~ " new landing file(s)", info=True) }}
     {{ return(new_files) }}
