@@ -109,6 +109,28 @@
 {%- endmacro %}
 
 
+{% macro require_incremental_columns(column_names) %}
+    {#- Stops the run with a clear error when this model's table lacks the
+        columns its incremental run reads, e.g. a table built before the model
+        became incremental: the engine's own error would not say what to do. -#}
+    {%- set present = [] -%}
+    {%- for column in adapter.get_columns_in_relation(this) -%}
+        {%- do present.append(column.name | lower) -%}
+    {%- endfor -%}
+    {%- set missing = [] -%}
+    {%- for name in column_names if name not in present -%}
+        {%- do missing.append(name) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": the table has no " ~ missing | join(', ')
+            ~ " column(s); it was built by an older version of this project."
+            ~ " Rebuild it with --full-refresh (dbt build --full-refresh, or"
+            ~ " make run ARGS=--full-refresh).") }}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro new_landing_files(source_name) %}
     {#- The files of the landing source source_name that this incremental run
         of a screening model takes in:
@@ -119,6 +141,8 @@
         another landing folder, or a screened file was rewritten since (its
         rows would count twice). Each needs --full-refresh. -#}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- do require_incremental_columns(
+        ['landing_file', 'landing_file_modified_ms', 'screening_rules', 'reading_date']) -%}
     {%- set landing_relation = source('landing', source_name) -%}
     {%- set folders = [] -%}
     {%- for node in landing_source_nodes() if node.name == source_name -%}
@@ -200,6 +224,7 @@
         verdict this model holds (all dates when it holds none). A date
         whose rebuild failed is found again by the next run. -#}
     {%- if not execute or not is_incremental() -%}{{ return([]) }}{%- endif -%}
+    {%- do require_incremental_columns(['screened_at', 'reading_date']) -%}
     {%- set selects = [] -%}
     {%- for name in screened_models -%}
         {%- do selects.append(

@@ -29,7 +29,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         epilog=(
             "Example: python -m scripts.run_lakehouse "
-            "--landing-root ../shared/stedi-udacity/landing"
+            "--landing-root ../shared/stedi-udacity/landing --full-refresh"
         ),
     )
     parser.add_argument(

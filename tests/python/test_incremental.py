@@ -278,3 +278,43 @@ def test_other_screening_settings_stop_the_run(run: Run) -> None:
     assert "other screening settings" in messages
     assert "enforce_consent_date=false" in messages
     assert run.model_rows() == before
+
+
+def test_a_table_built_before_the_model_became_incremental_stops_the_run(run: Run) -> None:
+    """A warehouse from an older version of the project: its screening table
+    has none of the file and settings columns the incremental run reads."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    table = "stedi_landing.accelerometer_screened"
+    spark.sql(f"alter table {table} rename to {table}_kept")
+    try:
+        old_columns = [
+            column
+            for column in spark.table(f"{table}_kept").columns
+            if column not in {"landing_file", "landing_file_modified_ms", "screening_rules"}
+        ]
+        spark.table(f"{table}_kept").select(*old_columns).write.format("parquet").saveAsTable(table)
+        result = dbt_invoke.run(
+            [
+                "run",
+                "--select",
+                "accelerometer_screened",
+                *dbt_invoke.dbt_vars(
+                    {"landing_root": str(run.landing), "enforce_consent_date": True}
+                ),
+            ],
+            run.lakehouse.target_path,
+        )
+        assert not result.success
+        assert result.result is not None, result.exception
+        messages = " ".join(
+            str(item.message) for item in result.result if str(item.status) == "error"
+        )
+        assert "accelerometer_screened: the table has no landing_file" in messages
+        assert "older version of this project" in messages
+        assert "--full-refresh" in messages
+        assert spark.table(table).columns == old_columns  # nothing written
+    finally:
+        spark.sql(f"drop table if exists {table}")
+        spark.sql(f"alter table {table}_kept rename to {table}")
