@@ -258,10 +258,29 @@
     {{ return(adapter.dispatch('drop_reading_date_partitions', 'stedi')(this, dates)) }}
 {% endmacro %}
 
+{% macro drop_emptied_null_date(epoch_ms_column) %}
+    {#- Post-hook of the screening models. A reading whose time lay in the
+        future when it was screened sits in the null date; once its time has
+        come, a run rescreens it into its own date. When every reading of the
+        null date moved so, the run wrote no null-date row, and insert_overwrite
+        left the partition with the moved readings in it: drop it. -#}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set moved_query -%}
+        select count(*) as moved_readings
+        from {{ this }}
+        where reading_date is null and {{ reading_date(epoch_ms_column) }} is not null
+    {%- endset -%}
+    {%- if run_query(moved_query).columns[0].values()[0] == 0 -%}{{ return('') }}{%- endif -%}
+    {{ log(this.identifier ~ ": dropping the emptied null reading date", info=True) }}
+    {{ return(adapter.dispatch('drop_reading_date_partitions', 'stedi')(this, [none])) }}
+{% endmacro %}
+
 {% macro spark__drop_reading_date_partitions(relation, dates) -%}
+    {#- dates: ISO date strings, or none for the null date -#}
     alter table {{ relation }} drop if exists
     {% for value in dates -%}
-        partition (reading_date = date '{{ value }}'){{ ", " if not loop.last }}
+        partition (reading_date = {{ "null" if value is none else "date '" ~ value ~ "'" }})
+        {{- ", " if not loop.last }}
     {% endfor %}
 {%- endmacro %}
 
@@ -272,7 +291,9 @@
     {%- if flags.WHICH not in ['run', 'build'] -%}{{ return('') }}{%- endif -%}
     {%- set conditions = [] -%}
     {%- for value in dates -%}
-        {%- do conditions.append("reading_date='" ~ value ~ "'") -%}
+        {#- Hive's name for the null partition, which Athena writes too -#}
+        {%- do conditions.append("reading_date='"
+            ~ ("__HIVE_DEFAULT_PARTITION__" if value is none else value) ~ "'") -%}
     {%- endfor -%}
     {%- do adapter.clean_up_partitions(relation, conditions) -%}
     {{ return('') }}

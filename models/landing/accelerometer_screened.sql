@@ -82,6 +82,16 @@ screened_owners as (
     from screened_before
 ),
 
+moved_readings as (
+    -- readings screened without a date because their time lay in the future
+    -- then, and whose time has come: they leave the null date for their own
+    select {{ reading_date('reading_time_ms') }} as reading_date
+    from screened_before
+    where
+        screened_before.reading_date is null
+        and {{ reading_date('reading_time_ms') }} is not null
+),
+
 rescreened_dates as (
     -- the dates of the new files' readings
     select distinct {{ reading_date(parse_bigint('raw_timestamp')) }} as reading_date
@@ -101,6 +111,38 @@ rescreened_dates as (
         is distinct from owners.research_consent_ms
         or screened_owners.owner_serial_number
         is distinct from owners.owner_serial_number
+
+    union
+
+    -- the dates readings move to, and the null date they leave
+    select distinct moved_readings.reading_date from moved_readings
+
+    union
+
+    select distinct cast(null as date) as reading_date from moved_readings
+),
+
+rescreened_rows as (
+    -- the rescreened dates' rows screened before. A plain equality on the
+    -- partition column, so that the engines read only those dates'
+    -- partitions (a null-safe one reads them all); the null date apart.
+    select *
+    from screened_before
+    where
+        screened_before.reading_date in (
+            select rescreened_dates.reading_date from rescreened_dates
+        )
+
+    union all
+
+    select *
+    from screened_before
+    where
+        screened_before.reading_date is null
+        and exists (
+            select 1 from rescreened_dates
+            where rescreened_dates.reading_date is null
+        )
 ),
 
 landing_rows as (
@@ -117,18 +159,14 @@ landing_rows as (
     union all
 
     select
-        screened_before.raw_user,
-        screened_before.raw_timestamp,
-        screened_before.raw_x,
-        screened_before.raw_y,
-        screened_before.raw_z,
-        screened_before.landing_file,
-        screened_before.landing_file_modified_ms
-    from screened_before
-    inner join rescreened_dates
-        on
-            screened_before.reading_date
-            is not distinct from rescreened_dates.reading_date
+        rescreened_rows.raw_user,
+        rescreened_rows.raw_timestamp,
+        rescreened_rows.raw_x,
+        rescreened_rows.raw_y,
+        rescreened_rows.raw_z,
+        rescreened_rows.landing_file,
+        rescreened_rows.landing_file_modified_ms
+    from rescreened_rows
 ),
 {%- else %}
 

@@ -108,6 +108,16 @@ screened_devices as (
     from screened_before
 ),
 
+moved_readings as (
+    -- readings screened without a date because their time lay in the future
+    -- then, and whose time has come: they leave the null date for their own
+    select {{ reading_date('sensor_reading_time_ms') }} as reading_date
+    from screened_before
+    where
+        screened_before.reading_date is null
+        and {{ reading_date('sensor_reading_time_ms') }} is not null
+),
+
 rescreened_dates as (
     -- the dates of the new files' readings
     select distinct
@@ -126,6 +136,38 @@ rescreened_dates as (
         or screened_devices.is_erased != coalesce(devices.is_erased, false)
         or screened_devices.research_consent_ms
         is distinct from devices.research_consent_ms
+
+    union
+
+    -- the dates readings move to, and the null date they leave
+    select distinct moved_readings.reading_date from moved_readings
+
+    union
+
+    select distinct cast(null as date) as reading_date from moved_readings
+),
+
+rescreened_rows as (
+    -- the rescreened dates' rows screened before. A plain equality on the
+    -- partition column, so that the engines read only those dates'
+    -- partitions (a null-safe one reads them all); the null date apart.
+    select *
+    from screened_before
+    where
+        screened_before.reading_date in (
+            select rescreened_dates.reading_date from rescreened_dates
+        )
+
+    union all
+
+    select *
+    from screened_before
+    where
+        screened_before.reading_date is null
+        and exists (
+            select 1 from rescreened_dates
+            where rescreened_dates.reading_date is null
+        )
 ),
 
 landing_rows as (
@@ -140,16 +182,12 @@ landing_rows as (
     union all
 
     select
-        screened_before.raw_serial_number,
-        screened_before.raw_sensor_reading_time,
-        screened_before.raw_distance_from_object,
-        screened_before.landing_file,
-        screened_before.landing_file_modified_ms
-    from screened_before
-    inner join rescreened_dates
-        on
-            screened_before.reading_date
-            is not distinct from rescreened_dates.reading_date
+        rescreened_rows.raw_serial_number,
+        rescreened_rows.raw_sensor_reading_time,
+        rescreened_rows.raw_distance_from_object,
+        rescreened_rows.landing_file,
+        rescreened_rows.landing_file_modified_ms
+    from rescreened_rows
 ),
 {%- else %}
 
