@@ -270,7 +270,10 @@
         from {{ this }}
         where reading_date is null and {{ reading_date(epoch_ms_column) }} is not null
     {%- endset -%}
-    {%- if run_query(moved_query).columns[0].values()[0] == 0 -%}{{ return('') }}{%- endif -%}
+    {%- set result = run_query(moved_query) -%}
+    {#- no row at all (e.g. a stand-in server) counts as none moved -#}
+    {%- set moved_readings = result.rows[0][0] if result.rows | length > 0 else 0 -%}
+    {%- if (moved_readings or 0) == 0 -%}{{ return('') }}{%- endif -%}
     {{ log(this.identifier ~ ": dropping the emptied null reading date", info=True) }}
     {{ return(adapter.dispatch('drop_reading_date_partitions', 'stedi')(this, [none])) }}
 {% endmacro %}

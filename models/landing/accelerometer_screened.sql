@@ -140,7 +140,7 @@ rescreened_rows as (
     where
         screened_before.reading_date is null
         and exists (
-            select 1 from rescreened_dates
+            select rescreened_dates.reading_date from rescreened_dates
             where rescreened_dates.reading_date is null
         )
 ),
