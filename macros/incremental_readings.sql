@@ -218,6 +218,31 @@
 {% endmacro %}
 
 
+{% macro rows_on_dates(rows, dates) -%}
+    {#- The rows of the CTE `rows` whose reading_date is one of those of the
+        CTE `dates`, the null date included. A plain equality on the
+        partition column, so that the engines read only those dates'
+        partitions (a null-safe join reads them all); the null date apart. -#}
+    select *
+    from {{ rows }}
+    where
+        {{ rows }}.reading_date in (
+            select {{ dates }}.reading_date from {{ dates }}
+        )
+
+    union all
+
+    select *
+    from {{ rows }}
+    where
+        {{ rows }}.reading_date is null
+        and exists (
+            select {{ dates }}.reading_date from {{ dates }}
+            where {{ dates }}.reading_date is null
+        )
+{%- endmacro %}
+
+
 {% macro reading_dates_to_rebuild(screened_models) %}
     {#- The reading dates of this incremental model to rebuild: those where
         one of its screening models has rescreened rows since the newest

@@ -123,26 +123,8 @@ rescreened_dates as (
 ),
 
 rescreened_rows as (
-    -- the rescreened dates' rows screened before. A plain equality on the
-    -- partition column, so that the engines read only those dates'
-    -- partitions (a null-safe one reads them all); the null date apart.
-    select *
-    from screened_before
-    where
-        screened_before.reading_date in (
-            select rescreened_dates.reading_date from rescreened_dates
-        )
-
-    union all
-
-    select *
-    from screened_before
-    where
-        screened_before.reading_date is null
-        and exists (
-            select rescreened_dates.reading_date from rescreened_dates
-            where rescreened_dates.reading_date is null
-        )
+    -- the rescreened dates' rows screened before
+    {{ rows_on_dates('screened_before', 'rescreened_dates') }}
 ),
 
 landing_rows as (
