@@ -9,10 +9,10 @@ here logs one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
+if TYPE_CHECKING:
+    import boto3
 
 # Retries with backoff on throttling and 5xx: botocore's adaptive mode adds
 # client-side rate limiting on top of the standard exponential backoff.
@@ -28,9 +28,15 @@ class AwsTarget:
     profile: str | None = None
 
     def session(self) -> boto3.session.Session:
+        # boto3 is imported when first needed, not with this module: the
+        # loader starts its validation workers before it pays for the import.
+        import boto3
+
         return boto3.session.Session(profile_name=self.profile, region_name=self.region)
 
     def client(self, service: str, max_pool_connections: int = 10) -> Any:
+        from botocore.config import Config
+
         config = Config(
             retries=RETRY_CONFIG,  # type: ignore[arg-type]
             max_pool_connections=max_pool_connections,

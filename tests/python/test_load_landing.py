@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -101,10 +103,15 @@ def test_round_trip_of_generated_landing_is_byte_identical(
     assert summary.uploaded_files == len(local) > 3
     assert summary.exit_code == 0
     assert object_keys(target, bucket) == set(local)
+    s3 = target.client("s3")
     for key, path in local.items():
         assert object_bytes(target, bucket, key) == path.read_bytes(), key
-    head = target.client("s3").head_object(Bucket=bucket, Key=next(iter(local)))
-    assert head["ServerSideEncryption"] == "AES256"
+        # each object carries the SHA-256 of the validated bytes as its checksum
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        assert head["ChecksumSHA256"] == base64.b64encode(
+            hashlib.sha256(path.read_bytes()).digest()
+        ).decode("ascii"), key
+        assert head["ServerSideEncryption"] == "AES256"
 
 
 def test_rerun_uploads_nothing_unchanged_and_replaces_only_a_changed_file(
