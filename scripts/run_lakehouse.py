@@ -105,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     full_refresh = ["--full-refresh"] if args.full_refresh or args.regenerate else []
     started = time.monotonic()
     try:
-        dbt_invoke.invoke(["build", *full_refresh, *dbt_invoke.dbt_vars(variables)])
+        dbt_invoke.invoke(
+            [*dbt_invoke.PRODUCTION_BUILD, *full_refresh, *dbt_invoke.dbt_vars(variables)]
+        )
         dbt_invoke.invoke(["run-operation", "print_zone_summary", *dbt_invoke.dbt_vars(variables)])
         dbt_invoke.invoke(["docs", "generate", *dbt_invoke.dbt_vars(variables)])
     except dbt_invoke.DbtCommandError as error:

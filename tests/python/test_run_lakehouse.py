@@ -51,6 +51,9 @@ def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -
     assert "Row accounting: landing = trusted + rejected" in completed.stdout
     assert completed.stdout.count("= balanced") == 3  # customer, accelerometer, step_trainer
     assert "rejected: no_research_consent" in completed.stdout
+    # a production build: the data tests run, the unit tests are CI's
+    assert " START test " in completed.stdout
+    assert "unit_test" not in completed.stdout
     # the docs (and lineage) are generated for `make docs`
     catalog = dbt_invoke.PROJECT_DIR / "target" / "catalog.json"
     assert catalog.exists() and catalog.stat().st_mtime >= started
