@@ -72,12 +72,12 @@ class PlannedUpload:
     """One object to upload."""
 
     dataset: str
-    source: Path
+    source: Path  # the landing file
     key: str
-    body: Path
+    body: Path  # what goes up: the landing file, or its good or bad lines
     size: int
-    source_sha256: str
-    body_sha256: str
+    source_sha256: str  # of the landing file: the object's metadata, for reruns
+    body_sha256: str  # of the body: the object's checksum
 
 
 @dataclass

@@ -335,6 +335,20 @@ def test_credentials_never_reach_the_log(
     assert all(secret not in message for message in caplog.messages)
 
 
+def test_missing_bucket_stops_with_the_aws_error_and_uploads_nothing(
+    tmp_path: Path, target: AwsTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    landing = tmp_path / "landing"
+    generate(GeneratorConfig(out=landing, scale=0.05, seed=3, reading_rows_per_file=1000))
+    missing = f"stedi-missing-{uuid.uuid4().hex[:12]}"
+    with caplog.at_level(logging.INFO):
+        assert load_landing.main(cli_arguments(landing, missing, target)) == 3
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "AWS error" in errors[0] and "NoSuchBucket" in errors[0]
+    with pytest.raises(ClientError):
+        target.client("s3").head_bucket(Bucket=missing)
+
+
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         load_landing.main(["--help"])
