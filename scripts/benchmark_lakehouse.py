@@ -170,13 +170,11 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
     }
     dbt = str(Path(sys.executable).parent / "dbt")
 
-    def dbt_command(command: str, name: str, *args: str) -> tuple[float, int]:
-        # one target folder, as a user's: later commands parse partially;
-        # a build is the lakehouse job's (no unit tests: they run in CI)
+    def dbt_command(name: str, *args: str) -> tuple[float, int]:
+        # one target folder, as a user's: later commands parse partially
         seconds, peak, _ = measured(
             [
                 dbt,
-                *(dbt_invoke.PRODUCTION_BUILD if command == "build" else (command,)),
                 *args,
                 "--target-path",
                 str(run_dir / "target"),
@@ -189,14 +187,15 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
         )
         return seconds, peak
 
-    seconds, peak = dbt_command("build", "build")
+    # a build is the lakehouse job's (no unit tests: they run in CI)
+    seconds, peak = dbt_command("build", *dbt_invoke.PRODUCTION_BUILD)
     model_seconds, phase_seconds = node_seconds(run_dir / "target")
     counts = dbt_table_counts(dbt, env, run_dir)
     measurements = [
         Measurement("dbt build", scale, seconds, peak, counts, model_seconds, phase_seconds)
     ]
     for batch, (engine, command) in enumerate(
-        [(INCREMENTAL_BUILD, "build"), (INCREMENTAL_RUN, "run")], start=1
+        [(INCREMENTAL_BUILD, dbt_invoke.PRODUCTION_BUILD), (INCREMENTAL_RUN, ("run",))], start=1
     ):
         generate(
             GeneratorConfig(
@@ -207,7 +206,7 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
                 start_ms=next_day_after_readings_ms(run_landing),
             )
         )
-        seconds, peak = dbt_command(command, f"increment{batch}")
+        seconds, peak = dbt_command(f"increment{batch}", *command)
         model_seconds, phase_seconds = node_seconds(run_dir / "target")
         measurements.append(
             Measurement(engine, scale, seconds, peak, {}, model_seconds, phase_seconds)
@@ -216,7 +215,7 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
         (NOTHING_NEW_RUN, ()),
         (ONE_MODEL_RUN, ("--select", "customer_trusted")),
     ]:
-        seconds, peak = dbt_command("run", engine.replace(" ", "-").replace(",", ""), *args)
+        seconds, peak = dbt_command(engine.replace(" ", "-").replace(",", ""), "run", *args)
         model_seconds, phase_seconds = node_seconds(run_dir / "target")
         measurements.append(
             Measurement(engine, scale, seconds, peak, {}, model_seconds, phase_seconds)

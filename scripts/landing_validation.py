@@ -83,7 +83,7 @@ def line_problem(line: bytes, required: tuple[str, ...]) -> str | None:
     return None
 
 
-def _chunks(path: Path, digest: Any = None) -> Iterator[tuple[int, bytes]]:
+def _chunks(path: Path, digest: Any) -> Iterator[tuple[int, bytes]]:
     """(number of the chunk's first line, chunk) of whole lines, about
     CHUNK_BYTES each, so that memory stays flat on large files. ``digest``,
     a hashlib object, is fed every byte on the way: one read of the file
@@ -95,8 +95,7 @@ def _chunks(path: Path, digest: Any = None) -> Iterator[tuple[int, bytes]]:
             block = handle.read(CHUNK_BYTES)
             if not block:
                 break
-            if digest is not None:
-                digest.update(block)
+            digest.update(block)
             data = rest + block
             cut = data.rfind(b"\n") + 1
             if cut == 0:
