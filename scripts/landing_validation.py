@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -57,6 +58,7 @@ class FileValidation:
     good_lines: int = 0
     bad_lines: list[BadLine] = field(default_factory=list)
     sha256: str = ""
+    crc32: int | None = None  # when asked for: a large file's multipart checksum
     size: int = 0
 
     @property
@@ -87,16 +89,27 @@ def line_problem(line: bytes, required: tuple[str, ...]) -> str | None:
     return None
 
 
-def _chunks(path: Path, digest: Any) -> Iterator[tuple[int, bytes]]:
+class Crc32:
+    """zlib's CRC-32 behind hashlib's update() interface."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+
+def _chunks(path: Path, digests: Sequence[Any]) -> Iterator[tuple[int, bytes]]:
     """(number of the chunk's first line, chunk) of whole lines, about
-    CHUNK_BYTES each, so that memory stays flat on large files. ``digest``,
-    a hashlib object, is fed every byte on the way: one read of the file
-    serves both the hash and the validation."""
+    CHUNK_BYTES each, so that memory stays flat on large files. Each of
+    ``digests`` (objects with hashlib's update()) is fed every byte on the
+    way: one read of the file serves the hashes and the validation."""
     first_line = 1
     rest = b""
     with path.open("rb") as handle:
         while block := handle.read(CHUNK_BYTES):
-            digest.update(block)
+            for digest in digests:
+                digest.update(block)
             # No copies in the common case: a file smaller than a chunk
             # comes in one block that ends with its last line.
             data = rest + block if rest else block
@@ -111,13 +124,16 @@ def _chunks(path: Path, digest: Any) -> Iterator[tuple[int, bytes]]:
         yield first_line, rest
 
 
-def validate_file(path: Path, dataset: str) -> FileValidation:
-    """Validate every line of ``path``; blank lines are ignored."""
+def validate_file(path: Path, dataset: str, with_crc32: bool = False) -> FileValidation:
+    """Validate every line of ``path``; blank lines are ignored. The result
+    carries the SHA-256 of the bytes validated and, ``with_crc32``, their
+    CRC-32 (S3's full-object checksum for a multipart upload)."""
     required = REQUIRED_KEYS[dataset]
     decoder = _DECODERS[dataset]
     result = FileValidation(path=path, dataset=dataset)
     digest = hashlib.sha256()
-    for first_line, chunk in _chunks(path, digest):
+    crc32 = Crc32() if with_crc32 else None
+    for first_line, chunk in _chunks(path, [digest] if crc32 is None else [digest, crc32]):
         result.size += len(chunk)
         try:
             result.good_lines += len(decoder.decode_lines(chunk))
@@ -134,6 +150,8 @@ def validate_file(path: Path, dataset: str) -> FileValidation:
             else:
                 text = stripped.decode("utf-8", errors="replace")
                 result.bad_lines.append(BadLine(number, problem, text))
-    # Size and hash are of the very bytes that were validated.
+    # Size and hashes are of the very bytes that were validated.
     result.sha256 = digest.hexdigest()
+    if crc32 is not None:
+        result.crc32 = crc32.value
     return result

@@ -9,11 +9,13 @@ Reads the landing layout (customer/, accelerometer/, step_trainer/ folders of
   its bad lines, with reasons, go under the quarantine prefix.
 - Idempotent: the SHA-256 of each source file is kept in the object's
   metadata; a rerun skips unchanged files and replaces changed ones.
-- Safe: a file below the multipart threshold goes up in one PutObject that
-  carries the SHA-256 of the bytes validated, so S3 stores exactly those
-  bytes or nothing; larger files use boto3's managed transfers (multipart,
-  parallel parts), and a failed multipart upload is aborted. Retries with
-  backoff throughout; S3 shows an object only once it is complete.
+- Safe: what S3 stores is exactly the bytes validated, or nothing. A file
+  below the multipart threshold goes up in one PutObject that carries their
+  SHA-256; a larger one in boto3's managed transfer (multipart, parallel
+  parts) that carries their CRC-32 as its full-object checksum, and a failed
+  multipart upload is aborted. S3 refuses an object whose checksum does not
+  match. Retries with backoff throughout; S3 shows an object only once it
+  is complete.
 - Encrypted: SSE-S3 by default, SSE-KMS with --kms-key-id.
 """
 
@@ -40,7 +42,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
-from scripts.landing_validation import REQUIRED_KEYS, FileValidation, validate_file
+from scripts.landing_validation import REQUIRED_KEYS, Crc32, FileValidation, validate_file
 
 LOG = logging.getLogger("load_landing")
 
@@ -77,7 +79,9 @@ class PlannedUpload:
     body: Path  # what goes up: the landing file, or its good or bad lines
     size: int
     source_sha256: str  # of the landing file: the object's metadata, for reruns
-    body_sha256: str  # of the body: the object's checksum
+    body_sha256: str  # of the body: a single PutObject's checksum
+    # of the body, when it is large: a multipart upload's full-object checksum
+    body_crc32: int | None
 
 
 @dataclass
@@ -202,14 +206,20 @@ def write_quarantine_files(validation: FileValidation, work: Path) -> tuple[Path
     return good, rejected
 
 
-def file_sha256(path: Path) -> str:
+def file_digests(path: Path) -> tuple[str, int]:
+    """SHA-256 (hex) and CRC-32 of a file the loader wrote itself."""
+    sha256, crc32 = hashlib.sha256(), Crc32()
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        while block := handle.read(MIB):
+            sha256.update(block)
+            crc32.update(block)
+    return sha256.hexdigest(), crc32.value
 
 
 def put_whole_object(client: Any, bucket: str, item: PlannedUpload, extra_args: dict) -> None:
-    """Upload a small file in one PutObject. The request carries the SHA-256
-    of the bytes that were validated: S3 verifies it, refuses the object
+    """Upload a file in one PutObject, read into memory: meant for files
+    below the multipart threshold. The request carries the SHA-256 of the
+    bytes that were validated: S3 verifies it, refuses the object
     (BadDigest) if the file changed since, and keeps it as the object's
     checksum, so what lands is what was checked. One request, no transfer
     machinery: cheaper than a managed transfer for the many small files of
@@ -252,7 +262,14 @@ def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> l
     if validation.is_clean:
         return [
             PlannedUpload(
-                dataset, path, key, path, validation.size, validation.sha256, validation.sha256
+                dataset,
+                path,
+                key,
+                path,
+                validation.size,
+                validation.sha256,
+                validation.sha256,
+                validation.crc32,
             )
         ]
     for bad in validation.bad_lines:
@@ -260,6 +277,8 @@ def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> l
     if not options.quarantine:
         return []
     good, rejected = write_quarantine_files(validation, work)
+    good_sha256, good_crc32 = file_digests(good)
+    rejected_sha256, rejected_crc32 = file_digests(rejected)
     quarantine_key = options.key(options.quarantine_prefix, dataset, f"{path.name}.rejected.jsonl")
     return [
         PlannedUpload(
@@ -269,7 +288,8 @@ def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> l
             good,
             good.stat().st_size,
             validation.sha256,
-            file_sha256(good),
+            good_sha256,
+            good_crc32,
         ),
         PlannedUpload(
             dataset,
@@ -278,7 +298,8 @@ def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> l
             rejected,
             rejected.stat().st_size,
             validation.sha256,
-            file_sha256(rejected),
+            rejected_sha256,
+            rejected_crc32,
         ),
     ]
 
@@ -302,7 +323,8 @@ def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
     boto3 and setting up its client (about 0.3 s) happen meanwhile.
     """
     files = landing_files(root)
-    progress = ProgressReporter(sum(path.stat().st_size for _, path in files))
+    sizes = [path.stat().st_size for _, path in files]
+    progress = ProgressReporter(sum(sizes))
     with (
         tempfile.TemporaryDirectory(prefix="stedi-load-") as work_dir,
         ProcessPoolExecutor(
@@ -312,7 +334,12 @@ def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
             initializer=_die_with_parent,
         ) as pool,
     ):
-        validations = [pool.submit(validate_file, path, dataset) for dataset, path in files]
+        validations = [
+            # A file that will go up in parts also gets the CRC-32 of the
+            # bytes validated: its multipart upload's full-object checksum.
+            pool.submit(validate_file, path, dataset, size >= options.multipart_threshold)
+            for (dataset, path), size in zip(files, sizes, strict=True)
+        ]
         try:
             summary = _upload_validated(
                 as_completed(validations),
@@ -367,7 +394,17 @@ class _Uploads:
             "ContentType": "application/x-ndjson",
             **self.encryption,
         }
-        if item.size >= self.options.multipart_threshold:
+        # A large body goes up in parts, carrying the CRC-32 of the bytes
+        # validated as its full-object checksum (S3 offers no full-object
+        # SHA-256 for multipart uploads): S3 combines the parts' CRCs and
+        # refuses the object (BadDigest) if they differ, so what lands is
+        # what was checked, as with a single PutObject. A file that grew
+        # past the threshold after it was listed has no CRC-32; it goes up
+        # in one PutObject (up to 5 GiB).
+        if item.size >= self.options.multipart_threshold and item.body_crc32 is not None:
+            extra_args["ChecksumCRC32"] = base64.b64encode(
+                item.body_crc32.to_bytes(4, "big")
+            ).decode("ascii")
             return self.manager.upload(
                 str(item.body),
                 self.options.bucket,

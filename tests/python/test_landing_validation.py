@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def test_valid_lines_with_crlf_and_blank_lines_pass(tmp_path: Path) -> None:
     assert result.is_clean
     assert result.good_lines == 2
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result.crc32 is None  # only when asked for
     assert result.size == path.stat().st_size
 
 
@@ -70,3 +72,17 @@ def test_line_numbers_hold_across_chunks(tmp_path: Path, monkeypatch: pytest.Mon
         (23, "missing required key(s)"),
         (28, "malformed JSON"),
     ]
+
+
+def test_hashes_cover_every_byte_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(landing_validation, "CHUNK_BYTES", 200)
+    line = '{"sensorReadingTime": 1, "serialNumber": "d", "distanceFromObject": 2}'
+    path = tmp_path / "hashed.json"
+    path.write_text("\n".join([line] * 25) + "\n\n" + line, encoding="utf-8")
+    result = validate_file(path, "step_trainer", with_crc32=True)
+    assert result.good_lines == 26
+    assert result.size == path.stat().st_size
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result.crc32 == zlib.crc32(path.read_bytes())

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,14 @@ def test_file_above_multipart_threshold_arrives_byte_identical(
     options = LoadOptions(bucket=bucket, multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
     load(tmp_path / "landing", target, options)
     key = "landing/accelerometer/big.json"
-    head = target.client("s3").head_object(Bucket=bucket, Key=key)
+    head = target.client("s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     assert head["ETag"].strip('"').endswith("-3")  # three parts: it went multipart
     assert object_bytes(target, bucket, key) == big.read_bytes()
+    # the CRC-32 of the validated bytes is the object's full-object checksum
+    assert head["ChecksumType"] == "FULL_OBJECT"
+    assert head["ChecksumCRC32"] == base64.b64encode(
+        zlib.crc32(big.read_bytes()).to_bytes(4, "big")
+    ).decode("ascii")
 
 
 BAD_FILE_LINES: list[Any] = [
