@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install run test lint pytest java-check browser docs lock clean help
+.PHONY: install run test lint pytest java-check spark-archive browser docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -42,7 +42,12 @@ install: $(INSTALLED) $(NODE_TOOLS)
 java-check: $(INSTALLED)
 	@$(BIN)/python -m scripts.java_check
 
-run: java-check
+# The JVM class archive that makes embedded Spark start sooner: created once
+# per Java and PySpark install (about a minute), a no-op afterwards.
+spark-archive: java-check
+	@$(BIN)/python -m scripts.spark_class_archive
+
+run: java-check spark-archive
 	$(BIN)/python -m scripts.run_lakehouse $(ARGS)
 
 lint: $(INSTALLED) $(NODE_TOOLS)
@@ -54,7 +59,7 @@ lint: $(INSTALLED) $(NODE_TOOLS)
 browser:
 	@bash scripts/ensure_browser.sh
 
-pytest: java-check browser
+pytest: java-check spark-archive browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 docs: $(INSTALLED)

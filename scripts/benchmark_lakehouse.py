@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import dbt_invoke
+from scripts import dbt_invoke, spark_class_archive
 from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
 from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
 
@@ -166,6 +166,10 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
         "STEDI_SPARK_DIR": str(run_dir / "spark"),
         "STEDI_SPARK_DRIVER_MEMORY": os.environ.get(
             "STEDI_SPARK_DRIVER_MEMORY", dbt_invoke.driver_memory()
+        ),
+        # the class archive, as make run hands it to Spark
+        "STEDI_SPARK_JAVA_OPTIONS": os.environ.get(
+            "STEDI_SPARK_JAVA_OPTIONS", spark_class_archive.java_options()
         ),
     }
     dbt = str(Path(sys.executable).parent / "dbt")
@@ -487,6 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     compiled = work / "athena-compiled"
+    if {"dbt", "pyspark"} & set(args.engines):
+        spark_class_archive.create()  # as make run does, before any timing
     if "duckdb" in args.engines:
         LOG.info("compiling the models for Athena (offline)")
         compile_for_athena(compiled)

@@ -47,9 +47,11 @@ def driver_memory(total_bytes: int | None = None) -> str:
 
 
 def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
-    """Point dbt at the project's profiles and Spark at ``spark_dir``, and
-    size the driver heap from the machine's memory unless
-    STEDI_SPARK_DRIVER_MEMORY says otherwise.
+    """Point dbt at the project's profiles and Spark at ``spark_dir``, size
+    the driver heap from the machine's memory unless
+    STEDI_SPARK_DRIVER_MEMORY says otherwise, and hand the driver's JVM the
+    class archive (scripts/spark_class_archive.py) when there is one, unless
+    STEDI_SPARK_JAVA_OPTIONS says otherwise.
 
     Must run before the first dbt command of the process: the Spark session,
     and with it the warehouse and metastore location, is created once.
@@ -59,6 +61,10 @@ def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
     os.environ["DBT_PROFILES_DIR"] = str(PROFILES_DIR)
     os.environ["STEDI_SPARK_DIR"] = str(spark_dir)
     os.environ.setdefault("STEDI_SPARK_DRIVER_MEMORY", driver_memory())
+    if "STEDI_SPARK_JAVA_OPTIONS" not in os.environ:
+        from scripts import spark_class_archive
+
+        os.environ["STEDI_SPARK_JAVA_OPTIONS"] = spark_class_archive.java_options()
     # Spark finds profiles/spark-log4j2.properties relative to the working
     # directory; dbt itself wants the project directory too.
     os.chdir(PROJECT_DIR)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke
+from scripts import dbt_invoke, spark_class_archive
 from scripts.erasure_request import listed_requests
 from scripts.reference_duckdb import landing_tables
 
@@ -256,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.adaptive.enabled", "true")
+        # the class archive the dbt build gets: the same JVM start for both
+        .config("spark.driver.extraJavaOptions", spark_class_archive.java_options())
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
