@@ -34,15 +34,39 @@ class AwsTarget:
 
         return boto3.session.Session(profile_name=self.profile, region_name=self.region)
 
-    def client(self, service: str, max_pool_connections: int = 10) -> Any:
+    def client(
+        self,
+        service: str,
+        max_pool_connections: int = 10,
+        *,
+        session: boto3.session.Session | None = None,
+        hash_bodies_for_signature: bool = True,
+    ) -> Any:
+        """A client with retries; ``session`` shares one session's loaded
+        service models between clients.
+
+        ``hash_bodies_for_signature=False`` is for S3 clients whose every
+        request body carries a checksum header (e.g. ChecksumSHA256): the
+        signature then covers that header instead of a second hash of the
+        body. botocore does so by itself over HTTPS; this does it over plain
+        HTTP too (a local endpoint), where it would hash each body again.
+        S3 still verifies the body against the signed checksum.
+        """
         from botocore.config import Config
 
+        s3_options: dict[str, Any] = {}
+        if self.endpoint_url:
+            s3_options["addressing_style"] = "path"
+        if not hash_bodies_for_signature:
+            s3_options["payload_signing_enabled"] = False
         config = Config(
             retries=RETRY_CONFIG,  # type: ignore[arg-type]
             max_pool_connections=max_pool_connections,
-            s3={"addressing_style": "path"} if self.endpoint_url else None,
+            s3=s3_options or None,
         )
-        return self.session().client(service, endpoint_url=self.endpoint_url, config=config)
+        return (session or self.session()).client(
+            service, endpoint_url=self.endpoint_url, config=config
+        )
 
     def describe(self) -> str:
         """Where we talk to, for logs (no credentials)."""

@@ -221,9 +221,10 @@ def put_whole_object(client: Any, bucket: str, item: PlannedUpload, extra_args: 
     below the multipart threshold. The request carries the SHA-256 of the
     bytes that were validated: S3 verifies it, refuses the object
     (BadDigest) if the file changed since, and keeps it as the object's
-    checksum, so what lands is what was checked. One request, no transfer
-    machinery: cheaper than a managed transfer for the many small files of
-    a landing folder."""
+    checksum, so what lands is what was checked. The loader's client for
+    these requests signs that checksum instead of hashing the body again.
+    One request, no transfer machinery: cheaper than a managed transfer for
+    the many small files of a landing folder."""
     client.put_object(
         Bucket=bucket,
         Key=item.key,
@@ -374,13 +375,13 @@ class _Uploads:
 
     def __init__(
         self,
-        client: Any,
+        put_client: Any,
         manager: Any,
         small_files: ThreadPoolExecutor,
         options: LoadOptions,
         progress: ProgressReporter,
     ) -> None:
-        self.client = client
+        self.put_client = put_client
         self.manager = manager
         self.small_files = small_files
         self.options = options
@@ -413,7 +414,7 @@ class _Uploads:
                 subscribers=[_ProgressSubscriber(self.progress)],
             )
         future = self.small_files.submit(
-            put_whole_object, self.client, self.options.bucket, item, extra_args
+            put_whole_object, self.put_client, self.options.bucket, item, extra_args
         )
         future.add_done_callback(lambda done: self._count(done, item.size))
         return future
@@ -436,7 +437,13 @@ def _upload_validated(
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
 
     summary = LoadSummary()
-    client = target.client("s3", max_pool_connections=max(10, options.concurrency * 2))
+    session = target.session()
+    pool_size = max(10, options.concurrency * 2)
+    client = target.client("s3", pool_size, session=session)
+    # put_whole_object's requests carry their body's SHA-256 as a checksum,
+    # which the signature covers: no second hash of each body to sign it
+    # (about 0.7 ms less CPU per file of 0.8 MiB).
+    put_client = target.client("s3", pool_size, session=session, hash_bodies_for_signature=False)
     LOG.info(
         "loading %d files from %s to s3://%s/%s (%s)",
         file_count,
@@ -458,7 +465,7 @@ def _upload_validated(
         ThreadPoolExecutor(max_workers=options.concurrency) as small_files,
         create_transfer_manager(client, config) as manager,
     ):
-        uploads = _Uploads(client, manager, small_files, options, progress)
+        uploads = _Uploads(put_client, manager, small_files, options, progress)
         try:
             for finished in validated:
                 validation = finished.result()

@@ -158,6 +158,60 @@ def test_file_above_multipart_threshold_arrives_byte_identical(
     ).decode("ascii")
 
 
+def test_whole_file_uploads_sign_their_checksum_and_multipart_ones_their_body(
+    tmp_path: Path, target: AwsTarget, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over plain HTTP botocore hashes every body for the signature unless
+    told not to. A PutObject body carries its SHA-256 as a signed checksum
+    header, so the loader skips that second hash; the multipart requests,
+    whose bodies the checksum header does not cover, stay signed."""
+    sent: list[tuple[str, Any]] = []
+    make_client = AwsTarget.client
+
+    def recording_client(self: AwsTarget, *args: Any, **kwargs: Any) -> Any:
+        client = make_client(self, *args, **kwargs)
+        client.meta.events.register(
+            "before-send.s3",
+            lambda request, event_name, **_: sent.append((event_name.split(".")[-1], request)),
+        )
+        return client
+
+    monkeypatch.setattr(AwsTarget, "client", recording_client)
+    landing = tmp_path / "landing"
+    small = write_lines(landing / "accelerometer" / "small.json", [reading(1), reading(2)])
+    big = write_lines(
+        landing / "accelerometer" / "big.json", [reading(index) for index in range(90_000)]
+    )
+    options = LoadOptions(bucket=bucket, multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
+    assert load(landing, target, options).uploaded_files == 2
+
+    def header(request: Any, name: str) -> str:
+        value = request.headers[name]
+        return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+    requests: dict[str, list[Any]] = {}
+    for operation, request in sent:
+        requests.setdefault(operation, []).append(request)
+    [put] = requests["PutObject"]
+    assert header(put, "X-Amz-Content-SHA256") == "UNSIGNED-PAYLOAD"
+    assert header(put, "x-amz-checksum-sha256") == base64.b64encode(
+        hashlib.sha256(small.read_bytes()).digest()
+    ).decode("ascii")
+    assert "x-amz-checksum-sha256" in header(put, "Authorization")  # a signed header
+    body = big.read_bytes()
+    part_size = 5 * MIB
+    assert {header(part, "X-Amz-Content-SHA256") for part in requests["UploadPart"]} == {
+        hashlib.sha256(body[start : start + part_size]).hexdigest()
+        for start in range(0, len(body), part_size)
+    }
+    [complete] = requests["CompleteMultipartUpload"]
+    assert len(header(complete, "X-Amz-Content-SHA256")) == 64  # its XML body's SHA-256
+    for path in (small, big):
+        assert object_bytes(target, bucket, f"landing/accelerometer/{path.name}") == (
+            path.read_bytes()
+        )
+
+
 BAD_FILE_LINES: list[Any] = [
     reading(1),
     '{"user": "u2@example.com", "timestamp": 1002,',
