@@ -256,8 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.adaptive.enabled", "true")
-        # the class archive the dbt build gets: the same JVM start for both
-        .config("spark.driver.extraJavaOptions", spark_class_archive.java_options())
+        # the class archive and the collector the dbt build gets
+        # (profiles/profiles.yml): the same JVM for both
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-XX:+UseParallelGC {spark_class_archive.java_options()}",
+        )
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
