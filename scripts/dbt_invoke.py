@@ -37,7 +37,7 @@ GIB = 1024**3
 def driver_memory(total_bytes: int | None = None) -> str:
     """The local Spark driver's heap for a machine with ``total_bytes`` of
     memory (default: this one): a quarter of it, at least 1 GiB and at most
-    2 GiB. The benchmark's scale-100 build peaks at 2.7 GiB for the whole
+    2 GiB. The benchmark's scale-100 build peaks at 2.6-2.7 GiB for the whole
     process tree with a 2 GiB heap; a larger heap bought no speed, and a
     smaller machine needs room for Python and the OS beside the JVM."""
     if total_bytes is None:
