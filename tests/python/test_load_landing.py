@@ -198,8 +198,7 @@ def test_whole_file_uploads_sign_their_checksum_and_multipart_ones_their_body(
         hashlib.sha256(small.read_bytes()).digest()
     ).decode("ascii")
     assert "x-amz-checksum-sha256" in header(put, "Authorization")  # a signed header
-    body = big.read_bytes()
-    part_size = 5 * MIB
+    body, part_size = big.read_bytes(), options.multipart_chunksize
     assert {header(part, "X-Amz-Content-SHA256") for part in requests["UploadPart"]} == {
         hashlib.sha256(body[start : start + part_size]).hexdigest()
         for start in range(0, len(body), part_size)
