@@ -15,7 +15,13 @@ time and the peak memory of the whole tree (Spark's JVM included):
 - (a) the hand-written PySpark DataFrame implementation of the same rules
   (scripts/reference_pyspark.py), in one Spark session;
 - (b) DuckDB running the project's models compiled for Athena and transpiled
-  to DuckDB SQL, in process (scripts/reference_duckdb.py).
+  to DuckDB SQL, in process (scripts/reference_duckdb.py);
+- with `--engines ... dbt-thrift`, the same project on a long-lived engine:
+  the spark target against a local Spark Thrift server with the local
+  target's settings (scripts/spark_thrift_server.py), started once per
+  scale. A first build warms it up (as a cluster's engine would be); then
+  the full build (--full-refresh), an incremental run after 1% new data, a
+  run with nothing new and a one-model run, each against that full build.
 The row counts of the five trusted and curated tables must be equal across
 the three, or the benchmark fails (exit 1). Writes benchmark.md, a table of
 the results, and benchmark.svg/.png, time against scale, to the results
@@ -34,13 +40,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import dbt_invoke, spark_class_archive
 from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
 from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
+from scripts.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
+from scripts.spark_thrift_server import spark_thrift_server
 
 LOG = logging.getLogger("benchmark_lakehouse")
 TABLES = tuple(table for _, table in BUILT_TABLES)
@@ -50,14 +58,39 @@ INCREMENTAL_RUN = "dbt run, incremental (+1%)"
 # new files, and a dbt run of one small table model (dbt and Spark start-up).
 NOTHING_NEW_RUN = "dbt run, nothing new"
 ONE_MODEL_RUN = "dbt run, one small model"
-PLOTTED = ("dbt build", "PySpark (hand-written)", "DuckDB", INCREMENTAL_BUILD, INCREMENTAL_RUN)
-ENGINES = (*PLOTTED, NOTHING_NEW_RUN, ONE_MODEL_RUN)
+# The same commands on a long-lived engine (--engines dbt-thrift); their
+# shares are of the full build on that engine.
+ON_THRIFT = ", Thrift server"
+THRIFT_BUILD = "dbt build" + ON_THRIFT
+THRIFT_INCREMENTAL_RUN = INCREMENTAL_RUN + ON_THRIFT
+THRIFT_NOTHING_NEW_RUN = NOTHING_NEW_RUN + ON_THRIFT
+THRIFT_ONE_MODEL_RUN = ONE_MODEL_RUN + ON_THRIFT
+PLOTTED = (
+    "dbt build",
+    "PySpark (hand-written)",
+    "DuckDB",
+    INCREMENTAL_BUILD,
+    INCREMENTAL_RUN,
+    THRIFT_BUILD,
+    THRIFT_INCREMENTAL_RUN,
+)
+ENGINES = (
+    *PLOTTED[:5],
+    NOTHING_NEW_RUN,
+    ONE_MODEL_RUN,
+    THRIFT_BUILD,
+    THRIFT_INCREMENTAL_RUN,
+    THRIFT_NOTHING_NEW_RUN,
+    THRIFT_ONE_MODEL_RUN,
+)
 COLOURS = {
     "dbt build": "#d1495b",
     "PySpark (hand-written)": "#00798c",
     "DuckDB": "#edae49",
     INCREMENTAL_BUILD: "#8d6a9f",
     INCREMENTAL_RUN: "#66a182",
+    THRIFT_BUILD: "#2e4057",
+    THRIFT_INCREMENTAL_RUN: "#a0a0a0",
 }
 INCREMENT_SHARE = 0.01
 
@@ -99,9 +132,12 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int, str]:
+def measured(
+    command: list[str], env: dict[str, str], log: Path, also: Sequence[int] = ()
+) -> tuple[float, int, str]:
     """Run a command; its wall seconds, the peak memory of its process tree
-    (sampled every 0.2 s) and its standard output. Fails on a non-zero exit."""
+    and of the trees of the processes ``also`` (e.g. a server it talks to),
+    sampled every 0.2 s, and its standard output. Fails on a non-zero exit."""
     peak = 0
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as stderr:
@@ -117,7 +153,7 @@ def measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float,
         reader = threading.Thread(target=lambda: output.append(process.stdout.read()))  # type: ignore[union-attr]
         reader.start()
         while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid))
+            peak = max(peak, tree_rss(process.pid) + sum(tree_rss(pid) for pid in also))
             time.sleep(0.2)
         reader.join()
     seconds = time.perf_counter() - started
@@ -151,19 +187,22 @@ def node_seconds(target: Path) -> tuple[dict[str, float], dict[str, float]]:
     return model_seconds, phase_seconds
 
 
-def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
-    """The full build, then the two incremental runs on its warehouse."""
-    run_dir = work / f"scale-{scale:g}" / "dbt"
-    shutil.rmtree(run_dir, ignore_errors=True)  # a full build: an empty warehouse
+def prepared_run_dir(landing: Path, run_dir: Path) -> Path:
+    """Empties run_dir (a full build: an empty warehouse) and gives it a
+    landing folder of hard links to the generated files (no copying, same
+    modification times), to which the incremental runs add theirs."""
+    shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    # The incremental runs add files: they get their own landing folder, of
-    # hard links to the generated files (no copying, same modification times).
-    run_landing = run_dir / "landing"
-    shutil.copytree(landing, run_landing, copy_function=os.link)
-    env = {
+    shutil.copytree(landing, run_dir / "landing", copy_function=os.link)
+    return run_dir / "landing"
+
+
+def spark_environment(spark_dir: Path) -> dict[str, str]:
+    """The environment make run gives the local target's Spark."""
+    return {
         **os.environ,
         "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
-        "STEDI_SPARK_DIR": str(run_dir / "spark"),
+        "STEDI_SPARK_DIR": str(spark_dir),
         "STEDI_SPARK_DRIVER_MEMORY": os.environ.get(
             "STEDI_SPARK_DRIVER_MEMORY", dbt_invoke.driver_memory()
         ),
@@ -172,6 +211,16 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
             "STEDI_SPARK_JAVA_OPTIONS", spark_class_archive.java_options()
         ),
     }
+
+
+def dbt_runner(
+    run_dir: Path,
+    env: dict[str, str],
+    target_args: Sequence[str] = (),
+    server_pid: int | None = None,
+) -> Callable[..., tuple[float, int]]:
+    """A function that runs one timed dbt command in run_dir (its log in
+    run_dir/<name>.log) and returns its seconds and peak memory."""
     dbt = str(Path(sys.executable).parent / "dbt")
 
     def dbt_command(name: str, *args: str) -> tuple[float, int]:
@@ -180,51 +229,122 @@ def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
             [
                 dbt,
                 *args,
+                *target_args,
                 "--target-path",
                 str(run_dir / "target"),
                 "--log-path",
                 str(run_dir / "logs"),
-                *dbt_invoke.dbt_vars({"landing_root": str(run_landing)}),
+                *dbt_invoke.dbt_vars({"landing_root": str(run_dir / "landing")}),
             ],
             env,
             run_dir / f"{name}.log",
+            also=() if server_pid is None else (server_pid,),
         )
         return seconds, peak
 
-    # a build is the lakehouse job's (no unit tests: they run in CI)
-    seconds, peak = dbt_command("build", *dbt_invoke.PRODUCTION_BUILD)
+    return dbt_command
+
+
+def add_increment(run_landing: Path, scale: float, batch: int) -> None:
+    """1% new data: new customers' sessions on the day after the last."""
+    generate(
+        GeneratorConfig(
+            out=run_landing,
+            scale=scale * INCREMENT_SHARE,
+            seed=42,
+            append=f"increment{batch}",
+            start_ms=next_day_after_readings_ms(run_landing),
+        )
+    )
+
+
+def measurement(engine: str, scale: float, run_dir: Path, timed: tuple[float, int]) -> Measurement:
+    """A dbt command's measurement, with its node times."""
     model_seconds, phase_seconds = node_seconds(run_dir / "target")
-    counts = dbt_table_counts(dbt, env, run_dir)
-    measurements = [
-        Measurement("dbt build", scale, seconds, peak, counts, model_seconds, phase_seconds)
-    ]
+    return Measurement(engine, scale, timed[0], timed[1], {}, model_seconds, phase_seconds)
+
+
+def run_dbt(scale: float, landing: Path, work: Path) -> list[Measurement]:
+    """The full build, then the two incremental runs on its warehouse."""
+    run_dir = work / f"scale-{scale:g}" / "dbt"
+    run_landing = prepared_run_dir(landing, run_dir)
+    env = spark_environment(run_dir / "spark")
+    dbt_command = dbt_runner(run_dir, env)
+    # a build is the lakehouse job's (no unit tests: they run in CI)
+    build = measurement(
+        "dbt build", scale, run_dir, dbt_command("build", *dbt_invoke.PRODUCTION_BUILD)
+    )
+    build.counts = dbt_table_counts(str(Path(sys.executable).parent / "dbt"), env, run_dir)
+    measurements = [build]
     for batch, (engine, command) in enumerate(
         [(INCREMENTAL_BUILD, dbt_invoke.PRODUCTION_BUILD), (INCREMENTAL_RUN, ("run",))], start=1
     ):
-        generate(
-            GeneratorConfig(
-                out=run_landing,
-                scale=scale * INCREMENT_SHARE,
-                seed=42,
-                append=f"increment{batch}",
-                start_ms=next_day_after_readings_ms(run_landing),
-            )
-        )
-        seconds, peak = dbt_command(f"increment{batch}", *command)
-        model_seconds, phase_seconds = node_seconds(run_dir / "target")
+        add_increment(run_landing, scale, batch)
         measurements.append(
-            Measurement(engine, scale, seconds, peak, {}, model_seconds, phase_seconds)
+            measurement(engine, scale, run_dir, dbt_command(f"increment{batch}", *command))
         )
     for engine, args in [
         (NOTHING_NEW_RUN, ()),
         (ONE_MODEL_RUN, ("--select", "customer_trusted")),
     ]:
-        seconds, peak = dbt_command(engine.replace(" ", "-").replace(",", ""), "run", *args)
-        model_seconds, phase_seconds = node_seconds(run_dir / "target")
-        measurements.append(
-            Measurement(engine, scale, seconds, peak, {}, model_seconds, phase_seconds)
-        )
+        name = engine.replace(" ", "-").replace(",", "")
+        measurements.append(measurement(engine, scale, run_dir, dbt_command(name, "run", *args)))
     return measurements
+
+
+def run_dbt_thrift(scale: float, landing: Path, work: Path) -> list[Measurement]:
+    """The spark target on a local Spark Thrift server started once: a first
+    build warms the server up, then the timed full build and runs."""
+    run_dir = work / f"scale-{scale:g}" / "dbt-thrift"
+    run_landing = prepared_run_dir(landing, run_dir)
+    server_dir = run_dir / "server"
+    with spark_thrift_server(server_dir, spark_environment(server_dir)) as server:
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
+            "STEDI_SPARK_HOST": "127.0.0.1",
+            "STEDI_SPARK_PORT": str(server.port),
+            "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY": BENCHMARK_PSEUDONYM_KEY,
+        }
+        dbt_command = dbt_runner(run_dir, env, ("--target", "spark"), server.pid)
+        LOG.info("scale %g: warming the Thrift server up with a first build", scale)
+        dbt_command("warm-up-build", *dbt_invoke.PRODUCTION_BUILD)
+        build = measurement(
+            THRIFT_BUILD,
+            scale,
+            run_dir,
+            dbt_command("build", *dbt_invoke.PRODUCTION_BUILD, "--full-refresh"),
+        )
+        build.counts = thrift_table_counts(server.port)
+        add_increment(run_landing, scale, 1)
+        measurements = [
+            build,
+            measurement(THRIFT_INCREMENTAL_RUN, scale, run_dir, dbt_command("increment", "run")),
+            measurement(THRIFT_NOTHING_NEW_RUN, scale, run_dir, dbt_command("nothing-new", "run")),
+            measurement(
+                THRIFT_ONE_MODEL_RUN,
+                scale,
+                run_dir,
+                dbt_command("one-model", "run", "--select", "customer_trusted"),
+            ),
+        ]
+    return measurements
+
+
+def thrift_table_counts(port: int) -> dict[str, int]:
+    """Row counts of the built tables, asked of the Thrift server."""
+    from pyhive import hive
+
+    connection = hive.connect(host="127.0.0.1", port=port, username="stedi")
+    try:
+        cursor = connection.cursor()
+        counts = {}
+        for schema, table in BUILT_TABLES:
+            cursor.execute(f"select count(*) from {schema}.{table}")
+            counts[table] = int(cursor.fetchone()[0])
+        return counts
+    finally:
+        connection.close()
 
 
 def dbt_table_counts(dbt: str, env: dict[str, str], run_dir: Path) -> dict[str, int]:
@@ -317,14 +437,23 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
         "|---:|---|---:|---:|---:|",
     ]
     for scale in scales:
-        dbt_seconds = by_key[("dbt build", scale)].seconds
         for engine in ENGINES:
             item = by_key.get((engine, scale))
+            # a Thrift server's runs against its own full build
+            base = by_key.get((THRIFT_BUILD if ON_THRIFT in engine else "dbt build", scale))
             if item:
+                ratio = f"{item.seconds / base.seconds:.2f}" if base else "-"
                 lines.append(
                     f"| {scale:g} | {engine} | {item.seconds:.1f} | {gib(item.peak_rss)}"
-                    f" | {item.seconds / dbt_seconds:.2f} |"
+                    f" | {ratio} |"
                 )
+    if any(ON_THRIFT in item.engine for item in measurements):
+        lines += [
+            "",
+            "Thrift server rows: the spark target against a local Spark Thrift server"
+            " started once per scale and warmed up by a first build; x its own full"
+            " build; peak memory of dbt and the server together.",
+        ]
     lines += [
         "",
         "Where the dbt build's time goes (summed node execution; threads overlap):",
@@ -333,7 +462,15 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
         "|---:|---|---:|---:|---:|---:|",
     ]
     for scale in scales:
-        for engine in ("dbt build", INCREMENTAL_BUILD, INCREMENTAL_RUN, NOTHING_NEW_RUN):
+        for engine in (
+            "dbt build",
+            INCREMENTAL_BUILD,
+            INCREMENTAL_RUN,
+            NOTHING_NEW_RUN,
+            THRIFT_BUILD,
+            THRIFT_INCREMENTAL_RUN,
+            THRIFT_NOTHING_NEW_RUN,
+        ):
             if (engine, scale) not in by_key:
                 continue
             phases = by_key[(engine, scale)].phase_seconds
@@ -345,7 +482,9 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
     lines += ["", "dbt model time (the model's own execution) and rows:", ""]
     lines += ["| scale | model | rows | seconds | rows/s |", "|---:|---|---:|---:|---:|"]
     for scale in scales:
-        dbt_run = by_key[("dbt build", scale)]
+        dbt_run = by_key.get(("dbt build", scale)) or by_key.get((THRIFT_BUILD, scale))
+        if dbt_run is None:
+            continue
         for model, seconds in sorted(dbt_run.model_seconds.items(), key=lambda item: -item[1]):
             rows = dbt_run.counts.get(model)
             rate = f"{rows / seconds:,.0f}" if rows is not None and seconds else "-"
@@ -478,9 +617,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--engines",
         nargs="+",
-        choices=["dbt", "pyspark", "duckdb"],
+        choices=["dbt", "pyspark", "duckdb", "dbt-thrift"],
         default=["dbt", "pyspark", "duckdb"],
-        help="what to run (default all three; counts are compared across those run)",
+        help="what to run (default dbt, pyspark and duckdb; dbt-thrift adds the same"
+        " project on a local Spark Thrift server; counts are compared across those run)",
     )
     return parser.parse_args(argv)
 
@@ -488,10 +628,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("pyhive").setLevel(logging.WARNING)  # it logs every query
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     compiled = work / "athena-compiled"
-    if {"dbt", "pyspark"} & set(args.engines):
+    if {"dbt", "pyspark", "dbt-thrift"} & set(args.engines):
         spark_class_archive.create()  # as make run does, before any timing
     if "duckdb" in args.engines:
         LOG.info("compiling the models for Athena (offline)")
@@ -503,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for engine in args.engines:
             if engine == "dbt":
                 items = run_dbt(scale, landing, work)
+            elif engine == "dbt-thrift":
+                items = run_dbt_thrift(scale, landing, work)
             elif engine == "pyspark":
                 items = [run_pyspark(scale, landing, work)]
             else:
@@ -525,7 +668,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len({json.dumps(value, sort_keys=True) for value in counts.values()}) > 1:
             failures.append(f"scale {scale:g}: row counts differ: {counts}")
     args.results.mkdir(parents=True, exist_ok=True)
-    report = markdown(measurements, machine_description()) if "dbt" in args.engines else ""
+    dbt_engines = {"dbt", "dbt-thrift"} & set(args.engines)
+    report = markdown(measurements, machine_description()) if dbt_engines else ""
     (args.results / "benchmark.md").write_text(report + "\n", encoding="utf-8")
     (args.results / "benchmark.json").write_text(
         json.dumps([item.__dict__ for item in measurements], indent=2) + "\n", encoding="utf-8"

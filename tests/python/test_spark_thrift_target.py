@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from scripts import dbt_invoke
+from scripts.spark_thrift_server import local_target_settings, spark_thrift_server
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, pseudonymous_key, run_venv_command
-from tests.python.thrift_server import spark_thrift_server
 
 # A stand-in for the cluster's real secret; unlike the local target's key it
 # must reach Spark only through the session configuration.
@@ -33,12 +33,12 @@ def test_dbt_build_over_thrift_matches_the_session_target(
         for schema, models in MODELS.items()
         for model in models
     }
-    with spark_thrift_server(tmp_path / "thrift") as port:
+    with spark_thrift_server(tmp_path / "thrift") as server:
         env = dict(
             os.environ,
             DBT_PROFILES_DIR=str(dbt_invoke.PROFILES_DIR),
             STEDI_SPARK_HOST="127.0.0.1",
-            STEDI_SPARK_PORT=str(port),
+            STEDI_SPARK_PORT=str(server.port),
             DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY=THRIFT_PSEUDONYM_KEY,
         )
         completed = run_venv_command(
@@ -61,7 +61,7 @@ def test_dbt_build_over_thrift_matches_the_session_target(
         )
         assert completed.returncode == 0, completed.stdout[-6000:]
         assert "Completed successfully" in completed.stdout
-        connection = hive.connect(host="127.0.0.1", port=port, username="stedi")
+        connection = hive.connect(host="127.0.0.1", port=server.port, username="stedi")
         cursor = connection.cursor()
         thrift_counts = {}
         for relation in session_counts:
@@ -101,6 +101,28 @@ def test_dbt_build_over_thrift_matches_the_session_target(
     assert written
     for path in written:
         assert THRIFT_PSEUDONYM_KEY.encode() not in path.read_bytes(), path
+
+
+def test_the_local_thrift_server_gets_the_local_targets_spark_settings(tmp_path: Path) -> None:
+    import yaml
+
+    profile = yaml.safe_load((dbt_invoke.PROFILES_DIR / "profiles.yml").read_text())
+    local = profile["stedi"]["outputs"]["local"]["server_side_parameters"]
+    settings = local_target_settings(tmp_path, {"STEDI_SPARK_DRIVER_MEMORY": "1536m"})
+    # the same engine settings, rendered for the server's own folder
+    for name, value in local.items():
+        if "{{" not in str(value) and name not in {"spark.stedi.pseudonym_key", "spark.app.name"}:
+            assert settings[name] == str(value), name
+    assert settings["spark.driver.memory"] == "1536m"
+    assert settings["spark.sql.warehouse.dir"] == f"{tmp_path}/warehouse"
+    assert (
+        f"databaseName={tmp_path}/metastore_db;"
+        in settings["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    )
+    assert "-XX:+UseParallelGC" in settings["spark.driver.extraJavaOptions"]
+    assert f"-Dstedi.spark.dir={tmp_path}" in settings["spark.driver.extraJavaOptions"]
+    # no key of its own: each dbt session brings the cluster's secret
+    assert "spark.stedi.pseudonym_key" not in settings
 
 
 @pytest.mark.parametrize("missing", ["STEDI_SPARK_HOST", "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"])
