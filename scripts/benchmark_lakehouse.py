@@ -23,7 +23,7 @@ time and the peak memory of the whole tree (Spark's JVM included):
   the full build (--full-refresh), an incremental run after 1% new data, a
   run with nothing new and a one-model run, each against that full build.
 The row counts of the five trusted and curated tables must be equal across
-the three, or the benchmark fails (exit 1). Writes benchmark.md, a table of
+the engines run, or the benchmark fails (exit 1). Writes benchmark.md, a table of
 the results, and benchmark.svg/.png, time against scale, to the results
 folder. A benchmark, not a test: it measures and reports.
 """
