@@ -81,15 +81,26 @@
 
 
 {% macro reading_date_in(dates) -%}
-    {#- reading_date in (date literals...); false for no dates. -#}
-    {%- if dates | length == 0 -%}
-        1 = 0
-    {%- else -%}
-        reading_date in (
-        {%- for value in dates -%}
-            date '{{ value }}'{{ ", " if not loop.last }}
+    {#- reading_date in (date literals...), or is null for a none among the
+        dates; false for no dates. -#}
+    {%- set known_dates = dates | reject('none') | list -%}
+    {%- set conditions = [] -%}
+    {%- if known_dates -%}
+        {%- set literals = [] -%}
+        {%- for value in known_dates -%}
+            {%- do literals.append("date '" ~ value ~ "'") -%}
         {%- endfor -%}
-        )
+        {%- do conditions.append('reading_date in (' ~ literals | join(', ') ~ ')') -%}
+    {%- endif -%}
+    {%- if none in dates -%}
+        {%- do conditions.append('reading_date is null') -%}
+    {%- endif -%}
+    {%- if conditions | length == 0 -%}
+        1 = 0
+    {%- elif conditions | length == 1 -%}
+        {{ conditions[0] }}
+    {%- else -%}
+        ({{ conditions | join(' or ') }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -218,29 +229,20 @@
 {% endmacro %}
 
 
-{% macro rows_on_dates(rows, dates) -%}
-    {#- The rows of the CTE `rows` whose reading_date is one of those of the
-        CTE `dates`, the null date included. A plain equality on the
-        partition column, so that the engines read only those dates'
-        partitions (a null-safe join reads them all); the null date apart. -#}
-    select *
-    from {{ rows }}
-    where
-        {{ rows }}.reading_date in (
-            select {{ dates }}.reading_date from {{ dates }}
-        )
-
-    union all
-
-    select *
-    from {{ rows }}
-    where
-        {{ rows }}.reading_date is null
-        and exists (
-            select {{ dates }}.reading_date from {{ dates }}
-            where {{ dates }}.reading_date is null
-        )
-{%- endmacro %}
+{% macro rescreened_reading_dates(query) %}
+    {#- The reading dates an incremental run of a screening model rescreens:
+        the one column of query, the null date as none. Found before the
+        model's query runs, they enter it as literals: the engines then read
+        only those dates' partitions of the model's table, and none when
+        there are none, where a subquery of the dates would be evaluated
+        again for each use and the table read to apply it. -#}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set dates = [] -%}
+    {%- for value in run_query(query).columns[0].values() -%}
+        {%- do dates.append(none if value is none else value | string) -%}
+    {%- endfor -%}
+    {{ return(dates | unique | list) }}
+{% endmacro %}
 
 
 {% macro reading_dates_to_rebuild(screened_models) %}

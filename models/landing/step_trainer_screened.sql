@@ -7,8 +7,11 @@
 -- erasure changed since it was screened.
 {%- set new_files = new_landing_files('step_trainer') if is_incremental() else [] %}
 
-with
-
+{#- The imports and the devices' holders (in an incremental run, with the
+    rows screened before): the model's first CTEs, and those of the query
+    that finds the dates to rescreen. That query runs first, so that the dates enter the
+    model's query as literals (see rescreened_reading_dates). #}
+{%- set owner_ctes %}
 source_readings as (
     -- the file columns read the engine's file metadata, not a table
     -- noqa: disable=RF03
@@ -20,9 +23,9 @@ source_readings as (
         {{ landing_file_modified_ms() }} as landing_file_modified_ms
     -- noqa: enable=RF03
     from {{ source('landing', 'step_trainer') }}
-    {%- if is_incremental() %}
+{%- if is_incremental() %}
     where {{ sql_in_list(landing_file_path(), new_files) }}
-    {%- endif %}
+{%- endif %}
 ),
 
 customer_records as (
@@ -96,9 +99,14 @@ devices as (
         on device_owners.serial_number = curated_devices.serial_number
     left join erased_devices
         on device_owners.serial_number = erased_devices.serial_number
-),
+)
+{%- endset %}
 
 {%- if is_incremental() %}
+{%- set rescreened_dates_query %}
+with
+
+{{ owner_ctes }},
 
 screened_devices as (
     -- the device state each verdict was made with, per device and date
@@ -149,11 +157,23 @@ rescreened_dates as (
     union
 
     select distinct cast(null as date) as reading_date from moved_readings
-),
+)
+
+select rescreened_dates.reading_date from rescreened_dates
+{%- endset %}
+{%- set rescreened_dates = rescreened_reading_dates(rescreened_dates_query) %}
+{%- endif %}
+
+with
+
+{{ owner_ctes }},
+
+{%- if is_incremental() %}
 
 rescreened_rows as (
     -- the rescreened dates' rows screened before
-    {{ rows_on_dates('screened_before', 'rescreened_dates') }}
+    select * from screened_before
+    where {{ reading_date_in(rescreened_dates) }}
 ),
 
 landing_rows as (
