@@ -9,8 +9,8 @@
 
 {#- The imports and the devices' holders (in an incremental run, with the
     rows screened before): the model's first CTEs, and those of the query
-    that finds the dates to rescreen. That query runs first, so that the dates enter the
-    model's query as literals (see rescreened_reading_dates). #}
+    that finds the dates to rescreen. That query runs first, so that the
+    dates enter the model's query as literals (see rescreened_reading_dates). #}
 {%- set owner_ctes %}
 source_readings as (
     -- the file columns read the engine's file metadata, not a table
