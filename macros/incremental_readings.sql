@@ -229,19 +229,26 @@
 {% endmacro %}
 
 
-{% macro rescreened_reading_dates(query) %}
-    {#- The reading dates an incremental run of a screening model rescreens:
-        the one column of query, the null date as none. Found before the
-        model's query runs, they enter it as literals: the engines then read
-        only those dates' partitions of the model's table, and none when
+{% macro rescreened_reading_dates(import_ctes, rescreen_ctes) %}
+    {#- The reading dates an incremental run of a screening model rescreens,
+        the null date as none: those of the CTE rescreened_dates, the last of
+        rescreen_ctes, which may read the model's import_ctes. Found before
+        the model's query runs, they enter it as literals: the engines then
+        read only those dates' partitions of the model's table, and none when
         there are none, where a subquery of the dates would be evaluated
         again for each use and the table read to apply it. -#}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        with
+        {{ import_ctes }},
+        {{ rescreen_ctes }}
+        select rescreened_dates.reading_date from rescreened_dates
+    {%- endset -%}
     {%- set dates = [] -%}
     {%- for value in run_query(query).columns[0].values() -%}
         {%- do dates.append(none if value is none else value | string) -%}
     {%- endfor -%}
-    {{ return(dates | unique | list) }}
+    {{ return(dates) }}
 {% endmacro %}
 
 

@@ -72,11 +72,7 @@ owners as (
 {%- endset %}
 
 {%- if is_incremental() %}
-{%- set rescreened_dates_query %}
-with
-
-{{ owner_ctes }},
-
+{%- set rescreen_ctes %}
 screened_owners as (
     -- the owner state each verdict was made with, per customer and date
     -- (a few rows per customer, not one per reading)
@@ -129,10 +125,8 @@ rescreened_dates as (
 
     select distinct cast(null as date) as reading_date from moved_readings
 )
-
-select rescreened_dates.reading_date from rescreened_dates
 {%- endset %}
-{%- set rescreened_dates = rescreened_reading_dates(rescreened_dates_query) %}
+{%- set rescreened_dates = rescreened_reading_dates(owner_ctes, rescreen_ctes) %}
 {%- endif %}
 
 with

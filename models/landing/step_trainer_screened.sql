@@ -103,11 +103,7 @@ devices as (
 {%- endset %}
 
 {%- if is_incremental() %}
-{%- set rescreened_dates_query %}
-with
-
-{{ owner_ctes }},
-
+{%- set rescreen_ctes %}
 screened_devices as (
     -- the device state each verdict was made with, per device and date
     -- (a few rows per device, not one per reading)
@@ -158,10 +154,8 @@ rescreened_dates as (
 
     select distinct cast(null as date) as reading_date from moved_readings
 )
-
-select rescreened_dates.reading_date from rescreened_dates
 {%- endset %}
-{%- set rescreened_dates = rescreened_reading_dates(rescreened_dates_query) %}
+{%- set rescreened_dates = rescreened_reading_dates(owner_ctes, rescreen_ctes) %}
 {%- endif %}
 
 with
