@@ -229,20 +229,32 @@
 {% endmacro %}
 
 
-{% macro rescreened_reading_dates(import_ctes, rescreen_ctes) %}
+{% macro rescreened_reading_dates(import_ctes, rescreen_ctes, epoch_ms_column) %}
     {#- The reading dates an incremental run of a screening model rescreens,
         the null date as none: those of the CTE rescreened_dates, the last of
-        rescreen_ctes, which may read the model's import_ctes. Found before
-        the model's query runs, they enter it as literals: the engines then
-        read only those dates' partitions of the model's table, and none when
-        there are none, where a subquery of the dates would be evaluated
-        again for each use and the table read to apply it. -#}
+        rescreen_ctes, which may read the model's import_ctes; and, when
+        readings screened without a date because their time lay in the future
+        have seen that time come (moved_out_of_null_date), the dates they move
+        to and the null date they leave. Found before the model's query runs,
+        they enter it as literals: the engines then read only those dates'
+        partitions of the model's table, and none when there are none, where
+        a subquery of the dates would be evaluated again for each use and the
+        table read to apply it. -#}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
         with
         {{ import_ctes }},
-        {{ rescreen_ctes }}
+        {{ rescreen_ctes }},
+        moved_readings as (
+            select {{ reading_date(epoch_ms_column) }} as reading_date
+            from {{ this }}
+            where {{ moved_out_of_null_date(epoch_ms_column) }}
+        )
         select rescreened_dates.reading_date from rescreened_dates
+        union
+        select moved_readings.reading_date from moved_readings
+        union
+        select distinct cast(null as date) as reading_date from moved_readings
     {%- endset -%}
     {%- set dates = [] -%}
     {%- for value in run_query(query).columns[0].values() -%}
@@ -250,6 +262,13 @@
     {%- endfor -%}
     {{ return(dates) }}
 {% endmacro %}
+
+
+{% macro moved_out_of_null_date(epoch_ms_column) -%}
+    {#- A screened reading in the null date whose time has come since: the
+        next run rescreens it into its own date. -#}
+    reading_date is null and {{ reading_date(epoch_ms_column) }} is not null
+{%- endmacro %}
 
 
 {% macro reading_dates_to_rebuild(screened_models) %}
@@ -302,7 +321,7 @@
     {%- set moved_query -%}
         select count(*) as moved_readings
         from {{ this }}
-        where reading_date is null and {{ reading_date(epoch_ms_column) }} is not null
+        where {{ moved_out_of_null_date(epoch_ms_column) }}
     {%- endset -%}
     {%- set result = run_query(moved_query) -%}
     {#- no row at all (e.g. a stand-in server) counts as none moved -#}

@@ -86,16 +86,6 @@ screened_owners as (
     from screened_before
 ),
 
-moved_readings as (
-    -- readings screened without a date because their time lay in the future
-    -- then, and whose time has come: they leave the null date for their own
-    select {{ reading_date('reading_time_ms') }} as reading_date
-    from screened_before
-    where
-        screened_before.reading_date is null
-        and {{ reading_date('reading_time_ms') }} is not null
-),
-
 rescreened_dates as (
     -- the dates of the new files' readings
     select distinct {{ reading_date(parse_bigint('raw_timestamp')) }} as reading_date
@@ -115,18 +105,11 @@ rescreened_dates as (
         is distinct from owners.research_consent_ms
         or screened_owners.owner_serial_number
         is distinct from owners.owner_serial_number
-
-    union
-
-    -- the dates readings move to, and the null date they leave
-    select distinct moved_readings.reading_date from moved_readings
-
-    union
-
-    select distinct cast(null as date) as reading_date from moved_readings
 )
 {%- endset %}
-{%- set rescreened_dates = rescreened_reading_dates(owner_ctes, rescreen_ctes) %}
+{%- set rescreened_dates = rescreened_reading_dates(
+    owner_ctes, rescreen_ctes, 'reading_time_ms'
+) %}
 {%- endif %}
 
 with

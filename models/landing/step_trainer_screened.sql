@@ -116,16 +116,6 @@ screened_devices as (
     from screened_before
 ),
 
-moved_readings as (
-    -- readings screened without a date because their time lay in the future
-    -- then, and whose time has come: they leave the null date for their own
-    select {{ reading_date('sensor_reading_time_ms') }} as reading_date
-    from screened_before
-    where
-        screened_before.reading_date is null
-        and {{ reading_date('sensor_reading_time_ms') }} is not null
-),
-
 rescreened_dates as (
     -- the dates of the new files' readings
     select distinct
@@ -144,18 +134,11 @@ rescreened_dates as (
         or screened_devices.is_erased != coalesce(devices.is_erased, false)
         or screened_devices.research_consent_ms
         is distinct from devices.research_consent_ms
-
-    union
-
-    -- the dates readings move to, and the null date they leave
-    select distinct moved_readings.reading_date from moved_readings
-
-    union
-
-    select distinct cast(null as date) as reading_date from moved_readings
 )
 {%- endset %}
-{%- set rescreened_dates = rescreened_reading_dates(owner_ctes, rescreen_ctes) %}
+{%- set rescreened_dates = rescreened_reading_dates(
+    owner_ctes, rescreen_ctes, 'sensor_reading_time_ms'
+) %}
 {%- endif %}
 
 with
