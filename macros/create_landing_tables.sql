@@ -1,8 +1,9 @@
 {% macro create_landing_tables() %}
-    {#- Declares one table per landing source over its folder of JSON files,
-        with the columns and types declared in _landing__sources.yml (never
-        inferred). Runs as an on-run-start hook, so every run re-points the
-        tables at the current landing_root. -#}
+    {#- Declares one table per landing source over its folder: one row per
+        delivered line, the line as text in the column `line`, never parsed
+        by the engine. The screening models parse it by the project's own
+        rules (landing_record_ctes). Runs as an on-run-start hook, so every
+        run re-points the tables at the current landing_root. -#}
     {{ return(adapter.dispatch('create_landing_tables', 'stedi')()) }}
 {% endmacro %}
 
@@ -17,19 +18,17 @@
 {% endmacro %}
 
 
-{% macro landing_column_list(node) %}
-    {#- The declared columns of a landing source, in YAML order, as
-        (name, data_type) pairs; a column without a type is a project bug. -#}
-    {%- set columns = [] -%}
-    {%- for column in node.columns.values() -%}
-        {%- if not column.data_type -%}
-            {{ exceptions.raise_compiler_error(
-                "landing source " ~ node.name ~ " column " ~ column.name
-                ~ " has no data_type in _landing__sources.yml") }}
-        {%- endif -%}
-        {%- do columns.append((column.name, column.data_type)) -%}
+{% macro landing_source_node(source_name) %}
+    {%- for node in landing_source_nodes() if node.name == source_name -%}
+        {{ return(node) }}
     {%- endfor -%}
-    {{ return(columns) }}
+    {{ exceptions.raise_compiler_error("no landing source named " ~ source_name) }}
+{% endmacro %}
+
+
+{% macro landing_folder(source_name) %}
+    {%- set node = landing_source_node(source_name) -%}
+    {{ return(node.meta.get('landing_folder', node.name)) }}
 {% endmacro %}
 
 
@@ -45,19 +44,16 @@
 {% macro spark__create_landing_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- for node in landing_source_nodes() -%}
-        {%- set location = landing_location(node.meta.get('landing_folder', node.name)) -%}
+        {%- set location = landing_location(landing_folder(node.name)) -%}
         {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier) -%}
-        {%- set columns = [] -%}
-        {%- for name, data_type in landing_column_list(node) -%}
-            {%- do columns.append('`' ~ name ~ '` ' ~ data_type) -%}
-        {%- endfor -%}
         {% do run_ddl('create schema if not exists ' ~ node.schema) %}
         {#- The table is external (it has a location): dropping it never
-            touches the landing files. -#}
+            touches the landing files. The text source reads every file of
+            the folder (gzip by its .gz name), not its subfolders; the
+            screening models keep the data files (is_landing_data_file). -#}
         {% do run_ddl('drop table if exists ' ~ relation) %}
         {% do run_ddl(
-            'create table ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')'
-            ~ " using json options (pathGlobFilter '*.json', mode 'PERMISSIVE')"
+            'create table ' ~ relation ~ ' (line string) using text'
             ~ " location '" ~ location ~ "'"
         ) %}
         {{ log('landing table ' ~ relation ~ ' -> ' ~ location, info=True) }}
@@ -67,34 +63,27 @@
 
 
 {% macro athena__create_landing_tables() %}
-    {#- External tables over s3://.../<dataset>/ with the Hive JSON SerDe
-        (AWS documents the OpenX SerDe as able to return extra, missing or
-        null rows). Columns are declared lower-case, as the Glue catalog
-        stores them; each is mapped explicitly onto its mixed-case JSON key.
-        A malformed line becomes a row of nulls (ignore.malformed.json), as
-        on Spark, so the screening models count it instead of the query
-        failing. Athena reads every object under the prefix: keep only the
-        data set's files there (scripts/load_landing.py does). -#}
+    {#- External text tables over s3://.../<dataset>/ with one string
+        column. No JSON SerDe: Trino's (Athena engine v3) ignores the serde
+        properties that would make it match Spark, matches keys
+        case-insensitively and fails the whole query on one malformed line.
+        The regex SerDe with '(.*)' keeps every line whole: the plain text
+        SerDe would cut a line at its first \u0001 and read '\N' as null.
+        Gzip is read by the .gz name. -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- for node in landing_source_nodes() -%}
-        {%- set location = landing_location(node.meta.get('landing_folder', node.name)) -%}
-        {%- set columns = [] -%}
-        {%- set mappings = ["'case.insensitive'='false'", "'ignore.malformed.json'='true'"] -%}
-        {%- for name, data_type in landing_column_list(node) -%}
-            {%- do columns.append('`' ~ name | lower ~ '` ' ~ data_type) -%}
-            {%- do mappings.append("'mapping." ~ name | lower ~ "'='" ~ name ~ "'") -%}
-        {%- endfor -%}
+        {%- set location = landing_location(landing_folder(node.name)) -%}
         {%- set table = '`' ~ node.schema ~ '`.`' ~ node.identifier ~ '`' -%}
         {% do run_ddl('create database if not exists `' ~ node.schema ~ '`') %}
         {% do run_ddl('drop table if exists ' ~ table) %}
         {% do run_ddl(
-            'create external table ' ~ table ~ ' (' ~ columns | join(', ') ~ ')'
-            ~ " row format serde 'org.apache.hive.hcatalog.data.JsonSerDe'"
-            ~ ' with serdeproperties (' ~ mappings | join(', ') ~ ')'
+            'create external table ' ~ table ~ ' (`line` string)'
+            ~ " row format serde 'org.apache.hadoop.hive.serde2.RegexSerDe'"
+            ~ " with serdeproperties ('input.regex'='(.*)')"
             ~ " stored as inputformat 'org.apache.hadoop.mapred.TextInputFormat'"
             ~ " outputformat 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'"
             ~ " location '" ~ location.rstrip('/') ~ "/'"
-            ~ " tblproperties ('classification'='json')"
+            ~ " tblproperties ('classification'='text')"
         ) %}
         {{ log('landing table ' ~ table ~ ' -> ' ~ location, info=True) }}
     {%- endfor -%}

@@ -153,16 +153,12 @@
         rows would count twice). Each needs --full-refresh. -#}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- do require_incremental_columns(
-        ['landing_file', 'landing_file_modified_ms', 'screening_rules', 'reading_date']) -%}
+        ['landing_file', 'landing_file_modified_ms', 'screening_rules', 'reading_date',
+         'is_malformed', 'has_non_scalar_value', 'line_as_delivered']) -%}
     {%- set landing_relation = source('landing', source_name) -%}
-    {%- set folders = [] -%}
-    {%- for node in landing_source_nodes() if node.name == source_name -%}
-        {%- do folders.append(node.meta.get('landing_folder', source_name)) -%}
-    {%- endfor -%}
-    {%- set landing_folder = (folders or [source_name])[0] -%}
     {%- set full_refresh_hint = " Rebuild from all landing files with --full-refresh"
         ~ " (dbt build --full-refresh, or make run ARGS=--full-refresh)." -%}
-    {%- set location = landing_location(landing_folder) -%}
+    {%- set location = landing_location(landing_folder(source_name)) -%}
     {%- set state_query -%}
         select
             coalesce(max(landing_file_modified_ms), 0) as watermark_ms,
@@ -189,7 +185,9 @@
             {{ landing_file_path() }} as landing_file,
             {{ landing_file_modified_ms() }} as landing_file_modified_ms
         from {{ landing_relation }}
-        where {{ landing_file_modified_since(watermark_ms) }}
+        where
+            {{ landing_file_modified_since(watermark_ms) }}
+            and {{ is_landing_data_file(landing_file_path()) }}
     {%- endset -%}
     {%- set candidates = {} -%}
     {%- for row in run_query(candidates_query).rows -%}

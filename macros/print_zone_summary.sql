@@ -4,10 +4,12 @@
         dbt run-operation print_zone_summary -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
 
+    {#- a landing table's rows are its records: the lines of its data files
+        that are not blank (landing_record_ctes) -#}
     {%- set tables = [
-        ('landing', 'customer', source('landing', 'customer')),
-        ('landing', 'accelerometer', source('landing', 'accelerometer')),
-        ('landing', 'step_trainer', source('landing', 'step_trainer')),
+        ('landing', 'customer', '(with ' ~ landing_record_ctes('customer') ~ ' select * from landing_records) as records'),
+        ('landing', 'accelerometer', '(with ' ~ landing_record_ctes('accelerometer') ~ ' select * from landing_records) as records'),
+        ('landing', 'step_trainer', '(with ' ~ landing_record_ctes('step_trainer') ~ ' select * from landing_records) as records'),
         ('trusted', 'customer_trusted', ref('customer_trusted')),
         ('trusted', 'accelerometer_trusted', ref('accelerometer_trusted')),
         ('trusted', 'step_trainer_trusted', ref('step_trainer_trusted')),

@@ -4,8 +4,9 @@ normalized e-mail, never by the e-mail itself.
 
 The e-mail is read from the terminal without echo (or from standard input
 when it is not a terminal), so it stays out of shell history and logs. The
-hash is sha256("<erasure_hash_salt>:" + lower(trim(email))) in hex, the
-scheme of the dbt macro erasure_hash; the salt is the dbt var
+hash is sha256("<erasure_hash_salt>:" + normalized e-mail) in hex, the
+scheme of the dbt macro erasure_hash (normalized: whitespace trimmed, ASCII
+letters lower-cased, as the macro normalize_email); the salt is the dbt var
 erasure_hash_salt in dbt_project.yml. The next `dbt build` removes the
 customer from every trusted and curated model.
 """
@@ -18,6 +19,7 @@ import datetime as dt
 import getpass
 import hashlib
 import logging
+import string
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,9 +42,16 @@ def listed_requests(seed: Path = SEED_PATH) -> list[tuple[str, str]]:
         return [(row["email_sha256"], row["requested_on"]) for row in csv.DictReader(handle)]
 
 
+# The landing rulebook's whitespace, and its ASCII-only lower-casing: the
+# engines' own lower() disagree on non-ASCII letters, and so does Python's.
+WHITESPACE = " \t\r\n"
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def normalize_email(email: str) -> str:
-    """As the dbt macro normalize_email: trimmed of spaces, lower-cased."""
-    return email.strip(" ").lower()
+    """As the dbt macro normalize_email: whitespace (space, tab, CR, LF)
+    trimmed and A-Z lower-cased; every other character kept."""
+    return email.strip(WHITESPACE).translate(ASCII_LOWER)
 
 
 def email_hash(email: str, salt: str) -> str:

@@ -3,16 +3,22 @@ DuckDB, run in process over a landing folder: the DuckDB reference of the
 benchmark (scripts/benchmark_lakehouse.py), and the engine with which the
 test suite checks that the Athena SQL returns the Spark rows.
 
-Athena's hmac_sha256 has no DuckDB function; HMAC_SHA256_MACROS spells out
-RFC 2104 in DuckDB SQL (the tests check it against Python's hmac).
+The landing tables hold the delivered lines, read here as Spark's and
+Trino's text readers read them (landing_line_tables); the models' SQL parses
+them. Athena's hmac_sha256 has no DuckDB function; HMAC_SHA256_MACROS spells
+out RFC 2104 in DuckDB SQL (the tests check it against Python's hmac).
+Trino's JSON functions differ from DuckDB's; scripts/trino_json.py gives
+DuckDB Trino's.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -21,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from scripts import dbt_invoke
+from scripts import dbt_invoke, trino_json
 
 LOG = logging.getLogger("reference_duckdb")
 # The tables the three engines of the benchmark must agree on.
@@ -59,11 +65,16 @@ def landing_tables() -> list[dict[str, Any]]:
     return list(sources["sources"][0]["tables"])
 
 
-def landing_columns() -> dict[str, list[str]]:
-    """The declared landing columns per landing table, from the sources YAML."""
-    return {
-        table["name"]: [column["name"] for column in table["columns"]] for table in landing_tables()
-    }
+def landing_keys() -> dict[str, dict[str, list[str]]]:
+    """Per landing table, each declared key with its aliases (meta.aliases),
+    from the sources YAML."""
+    keys: dict[str, dict[str, list[str]]] = {}
+    for table in landing_tables():
+        keys[table["name"]] = {
+            column["name"]: list(column.get("config", {}).get("meta", {}).get("aliases", []))
+            for column in table["columns"]
+        }
+    return keys
 
 
 def compile_for_athena(target_path: Path) -> dict[str, Any]:
@@ -128,10 +139,13 @@ def prepare(
     connection: Any, pseudonym_key: str, erasure_requests: Sequence[tuple[Any, ...]]
 ) -> None:
     """The catalog, the HMAC macros, the key table and the erasure seed."""
+    # the engines' sessions run in UTC (Athena's always does)
+    connection.execute("set TimeZone = 'UTC'")
     connection.execute("attach ':memory:' as awsdatacatalog")
     for schema in SCHEMAS:
         connection.execute(f"create schema awsdatacatalog.{schema}")
     connection.execute(HMAC_SHA256_MACROS)
+    trino_json.register(connection)
     connection.execute(
         "create table awsdatacatalog.stedi_restricted.pseudonym_key as select ? as pseudonym_key",
         [pseudonym_key],
@@ -150,12 +164,10 @@ def prepare(
 def create_models(connection: Any, compiled: Path, manifest: dict[str, Any]) -> list[str]:
     """Every model in build order, as compiled for Athena, transpiled to
     DuckDB; returns the relations created."""
-    import sqlglot
-
     created = []
     for node in models_in_build_order(manifest):
         athena_sql = (compiled / node["original_file_path"]).read_text(encoding="utf-8")
-        duck_sql = sqlglot.transpile(athena_sql, read="athena", write="duckdb")[0]
+        duck_sql = trino_json.athena_to_duckdb(athena_sql)
         materialization = "view" if node["config"]["materialized"] == "view" else "table"
         relation = f"awsdatacatalog.{node['schema']}.{node['name']}"
         connection.execute(f"create {materialization} {relation} as {duck_sql}")
@@ -163,32 +175,60 @@ def create_models(connection: Any, compiled: Path, manifest: dict[str, Any]) -> 
     return created
 
 
-def landing_views(connection: Any, landing_root: Path) -> None:
-    """Landing tables as DuckDB views over the JSON files, every column text,
-    with Athena's file pseudo-columns "$path" and "$file_modified_time"."""
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def landing_lines(path: Path) -> list[str]:
+    """The lines of a landing file as Spark's and Trino's text readers give
+    them: gzip decompressed by the .gz name, a byte order mark at the start
+    of the file skipped, lines ended by LF, CRLF or a lone CR."""
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    text = data.decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff")
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def landing_files(folder: Path) -> list[Path]:
+    """What both engines read of a data set's folder: its files, not its
+    subfolders, less hidden names (starting with '.' or '_'); the models
+    keep the data files among them."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path for path in folder.iterdir() if path.is_file() and not path.name.startswith((".", "_"))
+    )
+
+
+def landing_line_tables(connection: Any, landing_root: Path) -> dict[str, int]:
+    """The landing tables as Athena declares them (one column `line`), with
+    its file pseudo-columns "$path" (as Spark names the file, so that the
+    two engines' rows compare) and "$file_modified_time"; the lines per
+    table."""
+    counts = {}
     for table in landing_tables():
         name, folder = table["name"], table["meta"]["landing_folder"]
-        files = sorted((landing_root / folder).glob("*.json"))
         connection.execute(
-            f"create table awsdatacatalog.stedi_landing.{name}_files"
-            " (path varchar, modified timestamp)"
+            f"create table awsdatacatalog.stedi_landing.{name}"
+            ' (line varchar, "$path" varchar, "$file_modified_time" timestamp)'
         )
-        connection.executemany(
-            f"insert into awsdatacatalog.stedi_landing.{name}_files values (?, make_timestamp(?))",
-            [(str(path), round(path.stat().st_mtime * 1_000_000)) for path in files],
-        )
-        columns = [column["name"] for column in table["columns"]]
-        spec = ", ".join(f"'{name}': 'VARCHAR'" for name in columns)
-        selected = ", ".join(f'rows."{name}" as "{name.lower()}"' for name in columns)
-        connection.execute(
-            f"create view awsdatacatalog.stedi_landing.{name} as select {selected},"
-            ' rows.filename as "$path", files.modified as "$file_modified_time"'
-            f" from read_json('{landing_root / folder}/*.json',"
-            f" format = 'newline_delimited', columns = {{{spec}}},"
-            " ignore_errors = true, filename = true) as rows"
-            f" left join awsdatacatalog.stedi_landing.{name}_files as files"
-            " on rows.filename = files.path"
-        )
+        rows = []
+        for path in landing_files(landing_root / folder):
+            modified_ms = path.stat().st_mtime_ns // 1_000_000
+            uri = f"file:{path.resolve()}"
+            rows.extend((line, uri, modified_ms) for line in landing_lines(path))
+        if rows:
+            connection.executemany(
+                f"insert into awsdatacatalog.stedi_landing.{name}"
+                " values (?, ?, make_timestamp(? * 1000))",
+                rows,
+            )
+        counts[name] = len(rows)
+    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = json.loads((args.compiled / "manifest.json").read_text())
     connection = duckdb.connect()
     prepare(connection, BENCHMARK_PSEUDONYM_KEY, listed_requests())
-    landing_views(connection, args.landing_root.resolve())
+    landing_line_tables(connection, args.landing_root.resolve())
     create_models(connection, args.compiled / "compiled" / "stedi", manifest)
     counts = {}
     for relation in (

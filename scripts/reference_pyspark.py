@@ -4,8 +4,9 @@ no dbt. The benchmark (scripts/benchmark_lakehouse.py) times it against the
 dbt build on the same data and requires the same row counts.
 
 It applies the same rules as the screening views (enforce_consent_date
-true): e-mails trimmed and lower-cased; the latest record per e-mail, and
-only with research consent; erasure requests; complete, parseable and
+true): the landing rulebook (raw lines, parsed once; aliases; an object or
+array for a value is invalid); e-mails trimmed and A-Z lower-cased; the
+latest record per e-mail, and only with research consent; erasure requests; complete, parseable and
 plausible readings of consenting customers at or after their consent, one
 copy each; step-trainer readings of devices held by exactly one curated
 customer; readings paired with their owner's device at the same instant.
@@ -25,7 +26,7 @@ from typing import Any
 
 from scripts import dbt_invoke, spark_class_archive
 from scripts.erasure_request import listed_requests
-from scripts.reference_duckdb import landing_tables
+from scripts.reference_duckdb import landing_keys, landing_tables
 
 LOG = logging.getLogger("reference_pyspark")
 # Not a secret: the references only need a key of the same size.
@@ -47,25 +48,81 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     max_distance = float(settings["max_distance_from_object"])
     salt = str(settings["erasure_hash_salt"])
 
-    def read(dataset: str, columns: list[str]) -> Any:
-        schema = StructType([StructField(name, StringType()) for name in columns])
-        return spark.read.schema(schema).json(str(landing / dataset / "*.json"))
+    strict = {"allowSingleQuotes": "false", "allowNonNumericNumbers": "false"}
+
+    def trimmed(column: Any) -> Any:
+        return F.btrim(column, F.lit(" \t\r\n"))
+
+    def is_container(text: Any) -> Any:
+        wrapped = F.from_json(F.concat(F.lit("["), text, F.lit(",0]")), "array<string>", strict)
+        return F.coalesce(
+            F.substring(text, 1, 1).isin("{", "[") & (F.size(wrapped) == 2), F.lit(False)
+        )
+
+    def read(dataset: str) -> Any:
+        """The records of a data set by the landing rulebook: the declared
+        columns as text (canonical key, then aliases), is_malformed and
+        has_non_scalar_value."""
+        declared = keys[dataset]
+        json_keys = list(
+            dict.fromkeys(k for name, aliases in declared.items() for k in [name, *aliases])
+        )
+        lines = spark.read.text(str(landing / dataset)).select(
+            F.col("value"), F.col("_metadata.file_path").alias("landing_file")
+        )
+        lines = lines.where(
+            F.col("landing_file").endswith(".json") | F.col("landing_file").endswith(".json.gz")
+        )
+        line = F.when(F.substring("value", 1, 1) == "\ufeff", F.expr("substr(value, 2)")).otherwise(
+            F.col("value")
+        )
+        lines = lines.select("landing_file", trimmed(line).alias("text")).where(F.col("text") != "")
+        lines = lines.select(
+            "landing_file",
+            F.when(
+                F.col("text").endswith(","), trimmed(F.expr("substr(text, 1, length(text) - 1)"))
+            )
+            .otherwise(F.col("text"))
+            .alias("text"),
+        )
+        exact = StructType([StructField(key, StringType()) for key in json_keys])
+        positional = ", ".join(f"k{index}: string" for index in range(len(json_keys)))
+        parsed = F.from_json(
+            F.concat(F.lit("["), F.col("text"), F.lit(",{}]")),
+            f"array<{exact.simpleString()}>",
+            strict,
+        ).cast(f"array<struct<{positional}>>")
+        records = lines.select("landing_file", parsed.alias("parsed"))
+        valid = F.coalesce((F.size("parsed") == 2) & F.col("parsed")[0].isNotNull(), F.lit(False))
+        values = {key: F.col("parsed")[0][f"k{index}"] for index, key in enumerate(json_keys)}
+        columns, non_scalar = [], F.lit(False)
+        for name, aliases in declared.items():
+            chosen = F.coalesce(*[values[key] for key in [name, *aliases]])
+            columns.append(F.when(valid & ~is_container(chosen), chosen).alias(name))
+            non_scalar = non_scalar | (valid & is_container(chosen))
+        return records.select(
+            "landing_file",
+            *columns,
+            (~valid).alias("is_malformed"),
+            non_scalar.alias("has_non_scalar"),
+        )
 
     def bigint(column: str) -> Any:
-        text = F.trim(F.col(column))
+        text = trimmed(F.col(column))
         return F.when(text.rlike(BIGINT_PATTERN), text.cast("bigint"))
 
     def double(column: str) -> Any:
-        text = F.trim(F.col(column))
+        text = trimmed(F.col(column))
         return F.when(text.rlike(DOUBLE_PATTERN), text.cast("double"))
 
     def normalized(column: str) -> Any:
-        return F.lower(F.trim(F.col(column)))
+        upper, lower = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+        return F.translate(trimmed(F.col(column)), upper, lower)
 
-    schemas = {
-        table["meta"]["landing_folder"]: [column["name"] for column in table["columns"]]
-        for table in landing_tables()
+    keys = {
+        table["meta"]["landing_folder"]: landing_keys()[table["name"]] for table in landing_tables()
     }
+    schemas = {dataset: list(declared) for dataset, declared in keys.items()}
     erased = spark.createDataFrame(
         sorted({(digest,) for digest, _ in listed_requests()}), "email_sha256 string"
     )
@@ -78,12 +135,15 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
         "shareWithPublicAsOfDate",
         "shareWithFriendsAsOfDate",
     ]
-    customers = read("customer", schemas["customer"])
+    customers = read("customer").where(~F.col("is_malformed"))
     customers = customers.select(
         *[F.col(name) for name in schemas["customer"]],
+        "landing_file",
+        "has_non_scalar",
         normalized("email").alias("norm_email"),
+        trimmed(F.col("serialNumber")).alias("serial_number"),
         *[bigint(name).alias(f"{name}_ms") for name in dates],
-    ).where(F.coalesce(*[F.col(name) for name in schemas["customer"]]).isNotNull())
+    )
     customers = customers.where(F.col("norm_email").isNotNull() & (F.col("norm_email") != ""))
     customers = customers.withColumn(
         "email_sha256", F.sha2(F.concat(F.lit(salt + ":"), F.col("norm_email")), 256)
@@ -96,10 +156,14 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     ranking = Window.partitionBy("norm_email").orderBy(
         F.col("lastUpdateDate_ms").desc_nulls_last(),
         F.when(F.col("shareWithResearchAsOfDate_ms").isNull(), 0).otherwise(1),
-        F.col("shareWithResearchAsOfDate_ms").asc(),
-        F.col("serialNumber").asc(),
-        F.col("customerName").asc(),
-        F.col("registrationDate_ms").asc(),
+        F.col("shareWithResearchAsOfDate_ms").asc_nulls_first(),
+        F.col("serial_number").asc_nulls_first(),
+        F.col("customerName").asc_nulls_first(),
+        F.col("registrationDate_ms").asc_nulls_first(),
+        *[
+            F.col(name).asc_nulls_first()
+            for name in ["email", "phone", "birthDay", *dates, "landing_file"]
+        ],
     )
     # the current record of every e-mail, erased customers included (they
     # still hold their devices)
@@ -109,21 +173,22 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
         .cache()
     )
     current = all_current.join(erased_emails, "norm_email", "left_anti")
-    invalid = None
+    invalid = F.col("has_non_scalar")
     for name in dates:
         bad = F.col(name).isNotNull() & F.col(f"{name}_ms").isNull()
-        invalid = bad if invalid is None else invalid | bad
+        invalid = invalid | bad
     customer_trusted = current.where(
         ~invalid & F.col("shareWithResearchAsOfDate_ms").isNotNull()
     ).select(
         F.col("norm_email").alias("email"),
-        F.col("serialNumber").alias("serial_number"),
+        "serial_number",
         F.col("shareWithResearchAsOfDate_ms").alias("research_consent_ms"),
     )
     customer_trusted = customer_trusted.cache()
 
     # accelerometer_trusted: complete, plausible readings after consent, once
-    readings = read("accelerometer", schemas["accelerometer"]).select(
+    readings = read("accelerometer").where(~F.col("is_malformed") & ~F.col("has_non_scalar"))
+    readings = readings.select(
         normalized("user").alias("user_email"),
         bigint("timestamp").alias("reading_time_ms"),
         *[double(axis).alias(axis) for axis in ("x", "y", "z")],
@@ -168,11 +233,11 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     # step_trainer_trusted: readings of devices with one curated holder
     erased_devices = (
         all_current.join(erased_emails, "norm_email", "left_semi")
-        .select(F.col("serialNumber").alias("serial_number"))
+        .select("serial_number")
         .distinct()
     )
     owners = (
-        all_current.groupBy(F.col("serialNumber").alias("serial_number"))
+        all_current.groupBy("serial_number")
         .agg(F.countDistinct("norm_email").alias("owner_count"))
         .where(F.col("owner_count") == 1)
         .join(erased_devices, "serial_number", "left_anti")
@@ -180,8 +245,9 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     curated_devices = curated.groupBy("serial_number").agg(
         F.max("research_consent_ms").alias("research_consent_ms")
     )
-    step_trainer = read("step_trainer", schemas["step_trainer"]).select(
-        F.col("serialNumber").alias("serial_number"),
+    step_trainer = read("step_trainer").where(~F.col("is_malformed") & ~F.col("has_non_scalar"))
+    step_trainer = step_trainer.select(
+        trimmed(F.col("serialNumber")).alias("serial_number"),
         bigint("sensorReadingTime").alias("sensor_reading_time_ms"),
         double("distanceFromObject").alias("distance_from_object"),
     )

@@ -13,22 +13,17 @@
     dates to rescreen. That query runs first, so that the dates enter the
     model's query as literals (see rescreened_reading_dates). #}
 {%- set owner_ctes %}
+{{ landing_record_ctes('accelerometer', new_files if is_incremental() else none) }},
+
 source_readings as (
-    -- the file columns read the engine's file metadata, not a table
-    -- noqa: disable=RF03
     select
         {{ adapter.quote('user') }} as raw_user,
         {{ adapter.quote('timestamp') }} as raw_timestamp,
         x as raw_x,
         y as raw_y,
         z as raw_z,
-        {{ landing_file_path() }} as landing_file,
-        {{ landing_file_modified_ms() }} as landing_file_modified_ms
-    -- noqa: enable=RF03
-    from {{ source('landing', 'accelerometer') }}
-{%- if is_incremental() %}
-    where {{ sql_in_list(landing_file_path(), new_files) }}
-{%- endif %}
+        {{ landing_record_columns() }}
+    from landing_records
 ),
 
 customer_records as (
@@ -131,8 +126,7 @@ landing_rows as (
         raw_x,
         raw_y,
         raw_z,
-        landing_file,
-        landing_file_modified_ms
+        {{ landing_record_columns() }}
     from source_readings
 
     union all
@@ -143,8 +137,7 @@ landing_rows as (
         rescreened_rows.raw_x,
         rescreened_rows.raw_y,
         rescreened_rows.raw_z,
-        rescreened_rows.landing_file,
-        rescreened_rows.landing_file_modified_ms
+        {{ landing_record_columns('rescreened_rows') }}
     from rescreened_rows
 ),
 {%- else %}
@@ -162,8 +155,7 @@ parsed as (
         raw_x,
         raw_y,
         raw_z,
-        landing_file,
-        landing_file_modified_ms,
+        {{ landing_record_columns() }},
 
         -- keys
         {{ normalize_email('raw_user') }} as user_email,
@@ -188,10 +180,19 @@ numbered as (
     select
         *,
         -- copies of one reading, e.g. from a file delivered twice: the
-        -- first delivered is the original
+        -- first delivered is the original (the rest of the order only
+        -- makes the numbering the same on every engine)
         row_number() over (
             partition by user_email, reading_time_ms, x, y, z
-            order by landing_file_modified_ms asc, landing_file asc
+            order by
+                landing_file_modified_ms asc nulls first,
+                landing_file asc nulls first,
+                raw_user asc nulls first,
+                raw_timestamp asc nulls first,
+                raw_x asc nulls first,
+                raw_y asc nulls first,
+                raw_z asc nulls first,
+                line_as_delivered asc nulls first
         ) as copy_number
     from typed
 ),
@@ -212,10 +213,11 @@ screened as (
     select
         *,
         case
-            when coalesce(raw_user, raw_timestamp, raw_x, raw_y, raw_z) is null
-                then 'malformed'
+            when is_malformed then 'malformed'
             -- before any other rule: every reading of an erased customer
             when is_erased then 'erased'
+            -- an object or array where a value is expected
+            when has_non_scalar_value then 'invalid_value'
             when
                 user_email is null or user_email = ''
                 or raw_timestamp is null

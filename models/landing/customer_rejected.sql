@@ -19,7 +19,11 @@ rejected as (
         {{ unless_erased('raw_last_update_date') }} as last_update_date,
         {{ unless_erased('raw_research_consent') }} as share_with_research_as_of_date,
         {{ unless_erased('raw_public_consent') }} as share_with_public_as_of_date,
-        {{ unless_erased('raw_friends_consent') }} as share_with_friends_as_of_date
+        {{ unless_erased('raw_friends_consent') }} as share_with_friends_as_of_date,
+        -- the whole line, where its values cannot show what was delivered
+        -- (malformed, or an object or array for a value)
+        {{ unless_erased('line_as_delivered') }} as line_as_delivered,
+        {{ unless_erased('landing_file') }} as landing_file
     from screened_customers
     where exclusion_reason is not null
 )

@@ -3,9 +3,7 @@
 -- else the first rule the record fails.
 with
 
-source_customers as (
-    select * from {{ source('landing', 'customer') }}
-),
+{{ landing_record_ctes('customer') }},
 
 erasure_requests as (
     select * from {{ ref('erasure_requests') }}
@@ -14,6 +12,7 @@ erasure_requests as (
 parsed as (
     select
         -- as delivered
+        {{ landing_record_columns() }},
         customername as raw_customer_name,
         email as raw_email,
         registrationdate as raw_registration_date,
@@ -27,23 +26,16 @@ parsed as (
         customername as customer_name,
         phone,
         birthday as birth_day,
-        serialnumber as serial_number,
+        {{ trim_whitespace('serialnumber') }} as serial_number,
 
         -- epoch-millisecond dates, kept exact for joins and comparisons
         {{ parse_bigint('registrationdate') }} as registration_ms,
         {{ parse_bigint('lastupdatedate') }} as last_update_ms,
         {{ parse_bigint('sharewithresearchasofdate') }} as research_consent_ms,
         {{ parse_bigint('sharewithpublicasofdate') }} as public_consent_ms,
-        {{ parse_bigint('sharewithfriendsasofdate') }} as friends_consent_ms,
+        {{ parse_bigint('sharewithfriendsasofdate') }} as friends_consent_ms
 
-        -- a malformed line reaches us as a row without any value
-        coalesce(
-            customername, email, phone, birthday, serialnumber,
-            registrationdate, lastupdatedate, sharewithresearchasofdate,
-            sharewithpublicasofdate, sharewithfriendsasofdate
-        ) is null as is_malformed
-
-    from source_customers
+    from landing_records
 ),
 
 typed as (
@@ -89,11 +81,23 @@ ranked as (
                 last_update_ms desc nulls last,
                 -- on a tie, the record without consent wins: never assume
                 -- a consent that the latest state may not carry
-                case when research_consent_ms is null then 0 else 1 end,
-                research_consent_ms asc,
-                serial_number asc,
-                customer_name asc,
-                registration_ms asc
+                case when research_consent_ms is null then 0 else 1 end asc,
+                research_consent_ms asc nulls first,
+                -- the rest only makes the order total, so that every
+                -- engine ranks the same record first
+                serial_number asc nulls first,
+                customer_name asc nulls first,
+                registration_ms asc nulls first,
+                raw_email asc nulls first,
+                phone asc nulls first,
+                birth_day asc nulls first,
+                raw_registration_date asc nulls first,
+                raw_last_update_date asc nulls first,
+                raw_research_consent asc nulls first,
+                raw_public_consent asc nulls first,
+                raw_friends_consent asc nulls first,
+                landing_file asc nulls first,
+                line_as_delivered asc nulls first
         ) as email_record_rank
     from with_erasure
 ),
@@ -103,9 +107,11 @@ screened as (
         *,
         case
             when is_malformed then 'malformed'
-            when email is null or email = '' then 'missing_email'
             -- before any other rule: every record of an erased customer
             when is_erased then 'erased'
+            -- an object or array where a value is expected
+            when has_non_scalar_value then 'invalid_value'
+            when email is null or email = '' then 'missing_email'
             when email_record_rank > 1 then 'superseded_record'
             -- an unreadable date may be an unreadable consent: keep it out
             when has_invalid_value then 'invalid_value'

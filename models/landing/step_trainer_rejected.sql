@@ -14,7 +14,11 @@ rejected as (
         {{ unless_erased('raw_sensor_reading_time') }}
             as sensor_reading_time_as_delivered,
         {{ unless_erased('raw_distance_from_object') }}
-            as distance_from_object_as_delivered
+            as distance_from_object_as_delivered,
+        -- the whole line, where its values cannot show what was delivered
+        -- (malformed, or an object or array for a value)
+        {{ unless_erased('line_as_delivered') }} as line_as_delivered,
+        {{ unless_erased('landing_file') }} as landing_file
     from screened_readings
     where exclusion_reason is not null
 )

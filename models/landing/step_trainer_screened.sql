@@ -12,20 +12,15 @@
     that finds the dates to rescreen. That query runs first, so that the
     dates enter the model's query as literals (see rescreened_reading_dates). #}
 {%- set owner_ctes %}
+{{ landing_record_ctes('step_trainer', new_files if is_incremental() else none) }},
+
 source_readings as (
-    -- the file columns read the engine's file metadata, not a table
-    -- noqa: disable=RF03
     select
         serialnumber as raw_serial_number,
         sensorreadingtime as raw_sensor_reading_time,
         distancefromobject as raw_distance_from_object,
-        {{ landing_file_path() }} as landing_file,
-        {{ landing_file_modified_ms() }} as landing_file_modified_ms
-    -- noqa: enable=RF03
-    from {{ source('landing', 'step_trainer') }}
-{%- if is_incremental() %}
-    where {{ sql_in_list(landing_file_path(), new_files) }}
-{%- endif %}
+        {{ landing_record_columns() }}
+    from landing_records
 ),
 
 customer_records as (
@@ -158,8 +153,7 @@ landing_rows as (
         raw_serial_number,
         raw_sensor_reading_time,
         raw_distance_from_object,
-        landing_file,
-        landing_file_modified_ms
+        {{ landing_record_columns() }}
     from source_readings
 
     union all
@@ -168,8 +162,7 @@ landing_rows as (
         rescreened_rows.raw_serial_number,
         rescreened_rows.raw_sensor_reading_time,
         rescreened_rows.raw_distance_from_object,
-        rescreened_rows.landing_file,
-        rescreened_rows.landing_file_modified_ms
+        {{ landing_record_columns('rescreened_rows') }}
     from rescreened_rows
 ),
 {%- else %}
@@ -185,11 +178,10 @@ parsed as (
         raw_serial_number,
         raw_sensor_reading_time,
         raw_distance_from_object,
-        landing_file,
-        landing_file_modified_ms,
+        {{ landing_record_columns() }},
 
         -- keys
-        raw_serial_number as serial_number,
+        {{ trim_whitespace('raw_serial_number') }} as serial_number,
         {{ parse_bigint('raw_sensor_reading_time') }} as sensor_reading_time_ms,
 
         -- measures
@@ -209,11 +201,18 @@ numbered as (
     select
         *,
         -- copies of one reading, e.g. from a file delivered twice: the
-        -- first delivered is the original
+        -- first delivered is the original (the rest of the order only
+        -- makes the numbering the same on every engine)
         row_number() over (
             partition by
                 serial_number, sensor_reading_time_ms, distance_from_object
-            order by landing_file_modified_ms asc, landing_file asc
+            order by
+                landing_file_modified_ms asc nulls first,
+                landing_file asc nulls first,
+                raw_serial_number asc nulls first,
+                raw_sensor_reading_time asc nulls first,
+                raw_distance_from_object asc nulls first,
+                line_as_delivered asc nulls first
         ) as copy_number
     from typed
 ),
@@ -233,16 +232,12 @@ screened as (
     select
         *,
         case
-            when
-                coalesce(
-                    raw_serial_number,
-                    raw_sensor_reading_time,
-                    raw_distance_from_object
-                ) is null
-                then 'malformed'
+            when is_malformed then 'malformed'
             -- before any other rule: every reading of an erased customer's
             -- device
             when is_erased then 'erased'
+            -- an object or array where a value is expected
+            when has_non_scalar_value then 'invalid_value'
             when
                 serial_number is null or serial_number = ''
                 or raw_sensor_reading_time is null

@@ -2,15 +2,21 @@
 {#- Fails with every customer in the model whose current landing record (the
     latest updated one of the normalized e-mail) lacks research consent, or
     who has no landing record with consent at all. Recomputed from the raw
-    landing table, independently of the screening models. -#}
+    landing records (the landing rulebook's parse), independently of the
+    screening models. -#}
 with
 
+{{ landing_record_ctes('customer', prefix='customer_') }},
+
 landing_records as (
+    -- the records as the landing rulebook reads them; every other step is
+    -- recomputed here
     select
         {{ normalize_email('email') }} as email,
-        lastupdatedate as last_update_ms,
+        {{ parse_bigint('lastupdatedate') }} as last_update_ms,
         sharewithresearchasofdate as research_consent_ms
-    from {{ source('landing', 'customer') }}
+    from customer_landing_records
+    where not is_malformed
 ),
 
 latest_updates as (

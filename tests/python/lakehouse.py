@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,12 @@ class Lakehouse:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.getOrCreate()
-        return sorted(tuple(row) for row in spark.sql(sql).collect())
+        return sorted_rows(tuple(row) for row in spark.sql(sql).collect())
+
+
+def sorted_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows in order, a null before any value of its column."""
+    return sorted(rows, key=lambda row: tuple((value is not None, value) for value in row))
 
 
 def run_venv_command(

@@ -119,3 +119,33 @@ def test_yaml_check_rejects_broken_yaml(tmp_path: Path, capsys: pytest.CaptureFi
     assert check_yaml.main([str(good)]) == 0
     assert check_yaml.main([str(good), str(bad)]) == 1
     assert "bad.yml" in capsys.readouterr().err
+
+
+def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
+    """A unit test has no dbt graph, so the screening models' unit tests
+    override landing_keys with the declaration: it must stay the one in
+    _landing__sources.yml."""
+    from scripts.reference_duckdb import landing_keys
+
+    declared = {
+        table: [{"name": name, "keys": [name, *aliases]} for name, aliases in columns.items()]
+        for table, columns in landing_keys().items()
+    }
+    models = yaml.safe_load(
+        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__models.yml").read_text()
+    )
+    overridden = [
+        unit_test
+        for unit_test in models["unit_tests"]
+        if "landing_keys" in unit_test.get("overrides", {}).get("macros", {})
+    ]
+    assert {unit_test["model"] for unit_test in overridden} == {
+        "customer_screened",
+        "accelerometer_screened",
+        "step_trainer_screened",
+    }
+    for unit_test in overridden:
+        source = unit_test["model"].removesuffix("_screened")
+        assert unit_test["overrides"]["macros"]["landing_keys"] == declared[source], unit_test[
+            "name"
+        ]

@@ -90,7 +90,7 @@ def test_dbt_build_over_thrift_matches_the_session_target(
     # The cluster's secret made the keys: the same as Python's HMAC with it.
     assert device_keys == {
         pseudonymous_key("device", serial, key=THRIFT_PSEUDONYM_KEY)
-        for serial in ("dev-ann", "dev-bob")
+        for serial in ("dev-ann", "dev-bob", "dev-sis")
     }
     assert refused.returncode != 0
     assert "no usable pseudonym key" in refused.stdout
