@@ -28,7 +28,12 @@
         line as landing_line,
         {{ landing_file_path() }} as landing_file,
         {{ landing_file_modified_ms() }} as landing_file_modified_ms,
-        {{ trim_whitespace(without_byte_order_mark('line')) }} as trimmed_line
+        -- most lines are one bare object: they skip the trimming (this
+        -- LIKE is a prefix and a suffix test on Spark, no scan of the line)
+        case
+            when line like '{{ "{%}" }}' then line
+            else {{ trim_whitespace(without_byte_order_mark('line')) }}
+        end as trimmed_line
     from {{ source('landing', source_name) }}
     where
         {{ is_landing_data_file(landing_file_path()) }}
