@@ -1,8 +1,10 @@
 """Create (or check) the AWS side of the STEDI lakehouse, idempotently.
 
 - the lake bucket: public access blocked, default encryption (SSE-S3, or
-  SSE-KMS with --kms-key-id), versioning, and a lifecycle rule that aborts
-  multipart uploads left incomplete for a day;
+  SSE-KMS with --kms-key-id), versioning, a lifecycle rule that aborts
+  multipart uploads left incomplete for a day, and a bucket policy that
+  denies every request not made over TLS (a statement of the policy that
+  grants public access is removed);
 - Glue databases for the landing, trusted and curated zones
   (<database-prefix>_landing, ..._trusted, ..._curated);
 - an Athena workgroup whose query results go, encrypted, to
@@ -14,7 +16,9 @@
   in SQL (Athena keeps query text in its history and in CloudTrail).
 
 Prints, for each resource, whether it was created, updated (found with
-other settings) or found as wanted. A second run changes nothing.
+other settings) or found as wanted. A second run changes nothing. With
+--check it changes nothing, prints what is missing or has drifted, and exits
+non-zero when anything has.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ LOG = logging.getLogger("bootstrap_aws")
 
 ZONES = ("landing", "trusted", "curated")
 ABORT_RULE_ID = "stedi-abort-incomplete-multipart-uploads"
+ABORT_AFTER_DAYS = 1
+TLS_ONLY_SID = "stedi-deny-insecure-transport"
+EXIT_DRIFT = 4
 PSEUDONYM_KEY_ENV = "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"
 PSEUDONYM_KEY_PREFIX = "restricted/pseudonym_key/"
 PSEUDONYM_KEY_TABLE = "pseudonym_key"
@@ -66,6 +73,10 @@ class BootstrapOptions:
     workgroup: str = "stedi"
     results_prefix: str = "athena-results"
     kms_key_id: str | None = None
+    check_only: bool = False  # report, change nothing
+    # False only for a local S3 server without TLS (e.g. moto, which
+    # enforces the TLS-only statement): never on AWS
+    tls_only: bool = True
     # repr=False: options get logged, the key must not be.
     pseudonym_key: str | None = field(default=None, repr=False)
 
@@ -79,13 +90,26 @@ class BootstrapOptions:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What bootstrap did to one resource."""
+    """What bootstrap did to one resource, or with --check would do."""
 
     resource: str
-    state: str  # created | updated | found
+    state: str  # created | updated | found; with --check: missing | drifted | found
+    detail: str = ""  # what differed
 
     def __str__(self) -> str:
-        return f"{self.state:<8} {self.resource}"
+        return f"{self.state:<8} {self.resource}" + (f" ({self.detail})" if self.detail else "")
+
+
+def outcome(resource: str, state: str, options: BootstrapOptions, detail: str = "") -> Outcome:
+    """The outcome of a resource found in ``state``; with --check, named for
+    what would be done."""
+    if options.check_only:
+        state = {"created": "missing", "updated": "drifted"}.get(state, state)
+    return Outcome(resource, state, detail)
+
+
+def should_apply(state: str, options: BootstrapOptions) -> bool:
+    return state != "found" and not options.check_only
 
 
 def _error_code(error: ClientError) -> str:
@@ -100,6 +124,8 @@ def ensure_bucket(s3: Any, region: str, options: BootstrapOptions) -> Outcome:
     except ClientError as error:
         if _error_code(error) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
+    if options.check_only:
+        return outcome(resource, "created", options)
     arguments: dict[str, Any] = {"Bucket": options.bucket}
     if region != "us-east-1":
         arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -124,9 +150,9 @@ def ensure_public_access_block(s3: Any, options: BootstrapOptions) -> Outcome:
         if _error_code(error) != "NoSuchPublicAccessBlockConfiguration":
             raise
         state = "created"
-    if state != "found":
+    if should_apply(state, options):
         s3.put_public_access_block(Bucket=options.bucket, PublicAccessBlockConfiguration=wanted)
-    return Outcome(resource, state)
+    return outcome(resource, state, options)
 
 
 def ensure_encryption(s3: Any, options: BootstrapOptions) -> Outcome:
@@ -146,7 +172,7 @@ def ensure_encryption(s3: Any, options: BootstrapOptions) -> Outcome:
         if _error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
             raise
         state = "created"
-    if state != "found":
+    if should_apply(state, options):
         rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
         if options.kms_key_id:
             rule["BucketKeyEnabled"] = True
@@ -154,16 +180,41 @@ def ensure_encryption(s3: Any, options: BootstrapOptions) -> Outcome:
             Bucket=options.bucket,
             ServerSideEncryptionConfiguration={"Rules": [rule]},
         )
-    return Outcome(resource, state)
+    return outcome(resource, state, options)
 
 
 def ensure_versioning(s3: Any, options: BootstrapOptions) -> Outcome:
     resource = f"versioning on {options.bucket}"
     status = s3.get_bucket_versioning(Bucket=options.bucket).get("Status")
-    if status == "Enabled":
-        return Outcome(resource, "found")
-    s3.put_bucket_versioning(Bucket=options.bucket, VersioningConfiguration={"Status": "Enabled"})
-    return Outcome(resource, "created" if status is None else "updated")
+    state = "found" if status == "Enabled" else "created" if status is None else "updated"
+    if should_apply(state, options):
+        s3.put_bucket_versioning(
+            Bucket=options.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+    return outcome(resource, state, options, "" if state == "found" else f"status {status}")
+
+
+ABORT_RULE = {
+    "ID": ABORT_RULE_ID,
+    "Filter": {"Prefix": ""},
+    "Status": "Enabled",
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_AFTER_DAYS},
+}
+
+
+def abort_rule_drift(rule: dict[str, Any]) -> str:
+    """How the project's lifecycle rule differs from the wanted one ("" if
+    not): its status, its days, and its filter (the whole bucket)."""
+    differences = []
+    if rule.get("Status") != "Enabled":
+        differences.append(f"status {rule.get('Status')}")
+    days = rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
+    if days != ABORT_AFTER_DAYS:
+        differences.append(f"after {days} days")
+    rule_filter = rule.get("Filter", {"Prefix": rule.get("Prefix", "")})
+    if rule_filter not in ({}, {"Prefix": ""}):
+        differences.append(f"filter {json.dumps(rule_filter, sort_keys=True)}")
+    return ", ".join(differences)
 
 
 def ensure_abort_incomplete_uploads(s3: Any, options: BootstrapOptions) -> Outcome:
@@ -174,21 +225,76 @@ def ensure_abort_incomplete_uploads(s3: Any, options: BootstrapOptions) -> Outco
         if _error_code(error) != "NoSuchLifecycleConfiguration":
             raise
         rules = []
-    if any(rule.get("ID") == ABORT_RULE_ID for rule in rules):
-        return Outcome(resource, "found")
-    rules = [
-        *rules,
-        {
-            "ID": ABORT_RULE_ID,
-            "Filter": {"Prefix": ""},
-            "Status": "Enabled",
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-        },
-    ]
-    s3.put_bucket_lifecycle_configuration(
-        Bucket=options.bucket, LifecycleConfiguration={"Rules": rules}
+    ours = [rule for rule in rules if rule.get("ID") == ABORT_RULE_ID]
+    drift = "; ".join(filter(None, (abort_rule_drift(rule) for rule in ours)))
+    state = "created" if not ours else "updated" if drift or len(ours) > 1 else "found"
+    if should_apply(state, options):
+        # The other rules of the bucket are someone else's: kept as they are.
+        others = [rule for rule in rules if rule.get("ID") != ABORT_RULE_ID]
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=options.bucket, LifecycleConfiguration={"Rules": [*others, ABORT_RULE]}
+        )
+    return outcome(resource, state, options, drift)
+
+
+def tls_only_statement(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": TLS_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def grants_public_access(statement: dict[str, Any]) -> bool:
+    """An Allow to everyone: principal "*" (or an AWS principal "*"). A
+    condition on it does not make it private for this check: the lake's
+    bucket grants nothing to everyone."""
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    principals = principal if isinstance(principal, list) else [principal]
+    return "*" in principals
+
+
+def ensure_bucket_policy(s3: Any, options: BootstrapOptions) -> Outcome:
+    """The TLS-only statement is in the bucket policy, as wanted, and no
+    statement grants public access (such a statement is removed); the
+    policy's other statements are kept."""
+    resource = f"bucket policy on {options.bucket} " + (
+        "(TLS only, nothing public)" if options.tls_only else "(nothing public, plain HTTP allowed)"
     )
-    return Outcome(resource, "created")
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=options.bucket)["Policy"])
+    except ClientError as error:
+        if _error_code(error) != "NoSuchBucketPolicy":
+            raise
+        policy = None
+    statements = [] if policy is None else policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    public = [statement for statement in statements if grants_public_access(statement)]
+    ours = [statement for statement in statements if statement.get("Sid") == TLS_ONLY_SID]
+    kept = [statement for statement in statements if statement not in public + ours]
+    wanted = [tls_only_statement(options.bucket)] if options.tls_only else []
+    verb = "" if options.check_only else " removed"
+    differences = [f"public statement {item.get('Sid', '(no Sid)')}{verb}" for item in public]
+    if ours != wanted:
+        differences.append("no TLS-only statement" if wanted else f"TLS-only statement{verb}")
+    state = "found" if not differences else "created" if policy is None else "updated"
+    if should_apply(state, options):
+        if kept or wanted:
+            s3.put_bucket_policy(
+                Bucket=options.bucket,
+                Policy=json.dumps({"Version": "2012-10-17", "Statement": [*kept, *wanted]}),
+            )
+        else:
+            s3.delete_bucket_policy(Bucket=options.bucket)
+    return outcome(resource, state, options, "" if policy is None else ", ".join(differences))
 
 
 def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
@@ -200,6 +306,8 @@ def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
     except ClientError as error:
         if _error_code(error) != "EntityNotFoundException":
             raise
+    if options.check_only:
+        return outcome(resource, "created", options)
     glue.create_database(
         DatabaseInput={
             "Name": name,
@@ -225,7 +333,7 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
         if _error_code(error) not in {"404", "NoSuchKey", "NotFound"}:
             raise
         state = "created"
-    if state != "found":
+    if should_apply(state, options):
         s3.put_object(
             Bucket=options.bucket,
             Key=object_key,
@@ -233,7 +341,7 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
             Metadata={"sha256": fingerprint},
             **object_encryption(options.kms_key_id),
         )
-    outcomes.append(Outcome(resource, state))
+    outcomes.append(outcome(resource, state, options))
 
     database = options.database("restricted")
     table_input = {
@@ -255,16 +363,18 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
     except ClientError as error:
         if _error_code(error) != "EntityNotFoundException":
             raise
-        glue.create_table(DatabaseName=database, TableInput=table_input)
-        outcomes.append(Outcome(resource, "created"))
+        if not options.check_only:
+            glue.create_table(DatabaseName=database, TableInput=table_input)
+        outcomes.append(outcome(resource, "created", options))
         return outcomes
     wanted = table_input["StorageDescriptor"]
     have = current.get("StorageDescriptor", {})
     if all(have.get(name) == value for name, value in wanted.items()):
         outcomes.append(Outcome(resource, "found"))
     else:
-        glue.update_table(DatabaseName=database, TableInput=table_input)
-        outcomes.append(Outcome(resource, "updated"))
+        if not options.check_only:
+            glue.update_table(DatabaseName=database, TableInput=table_input)
+        outcomes.append(outcome(resource, "updated", options))
     return outcomes
 
 
@@ -298,6 +408,8 @@ def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
             break
         arguments["NextToken"] = page["NextToken"]
     if options.workgroup not in names:
+        if options.check_only:
+            return outcome(resource, "created", options)
         athena.create_work_group(
             Name=options.workgroup,
             Configuration=wanted,
@@ -308,6 +420,8 @@ def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
     result = current.get("Configuration", {}).get("ResultConfiguration", {})
     if result == wanted["ResultConfiguration"]:
         return Outcome(resource, "found")
+    if options.check_only:
+        return outcome(resource, "updated", options)
     athena.update_work_group(
         WorkGroup=options.workgroup,
         ConfigurationUpdates={
@@ -324,12 +438,17 @@ def bootstrap(target: AwsTarget, options: BootstrapOptions) -> list[Outcome]:
     s3 = target.client("s3")
     glue = target.client("glue")
     athena = target.client("athena")
-    outcomes = [
-        ensure_bucket(s3, region, options),
-        ensure_public_access_block(s3, options),
-        ensure_encryption(s3, options),
-        ensure_versioning(s3, options),
-        ensure_abort_incomplete_uploads(s3, options),
+    outcomes = [ensure_bucket(s3, region, options)]
+    # A bucket that --check found missing has no settings to check.
+    if outcomes[0].state != "missing":
+        outcomes += [
+            ensure_public_access_block(s3, options),
+            ensure_encryption(s3, options),
+            ensure_versioning(s3, options),
+            ensure_abort_incomplete_uploads(s3, options),
+            ensure_bucket_policy(s3, options),
+        ]
+    outcomes += [
         *(ensure_database(glue, zone, options) for zone in ZONES),
         ensure_workgroup(athena, options),
     ]
@@ -342,7 +461,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bootstrap_aws",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m scripts.bootstrap_aws --bucket my-stedi-lake --region eu-west-1",
+        epilog=(
+            "Example: python -m scripts.bootstrap_aws --bucket my-stedi-lake --region eu-west-1\n"
+            "Exit codes: 0 done (with --check: nothing missing or drifted), 2 pseudonym key "
+            f"missing or unusable, 3 AWS error, {EXIT_DRIFT} --check found something missing "
+            "or drifted."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--bucket", required=True, help="the lake's S3 bucket")
     add_aws_arguments(parser)
@@ -364,6 +489,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"store the Athena target's pseudonym key from ${PSEUDONYM_KEY_ENV} "
         "(32 to 64 bytes) in <prefix>_restricted.pseudonym_key",
     )
+    parser.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="leave the TLS-only statement out of the bucket policy: only for a local S3 "
+        "server without TLS (never on AWS)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"change nothing: report what is missing or has drifted (exit {EXIT_DRIFT} if any)",
+    )
     return parser.parse_args(argv)
 
 
@@ -383,8 +519,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         results_prefix=args.results_prefix,
         kms_key_id=args.kms_key_id,
         pseudonym_key=pseudonym_key,
+        check_only=args.check,
+        tls_only=not args.allow_plain_http,
     )
-    LOG.info("bootstrapping %s (%s)", args.bucket, target.describe())
+    LOG.info(
+        "%s %s (%s)",
+        "checking" if args.check else "bootstrapping",
+        args.bucket,
+        target.describe(),
+    )
     try:
         outcomes = bootstrap(target, options)
     except (BotoCoreError, ClientError) as error:
@@ -392,7 +535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     for outcome in outcomes:
         print(outcome)
-    changed = sum(1 for outcome in outcomes if outcome.state != "found")
+    changed = sum(1 for item in outcomes if item.state != "found")
+    if args.check:
+        print(f"{changed} missing or drifted, {len(outcomes) - changed} as wanted")
+        return EXIT_DRIFT if changed else 0
     print(f"{changed} changed, {len(outcomes) - changed} already as wanted")
     return 0
 

@@ -1,21 +1,28 @@
-"""Upload a local landing folder to the S3 landing zone, validated and idempotent.
+"""Deliver a local landing folder to the S3 landing zone, as it is.
 
-Reads the landing layout (customer/, accelerometer/, step_trainer/ folders of
-*.json) and uploads each file to s3://BUCKET/PREFIX/<dataset>/<file name>.
+Uploads each data file of the landing layout (customer/, accelerometer/,
+step_trainer/ folders of *.json and *.json.gz) byte for byte to
+s3://BUCKET/PREFIX/<dataset>/<file name>.
 
-- Validates first: every line must be one JSON object with the data set's
-  required keys. A file with bad lines is refused whole (report: file, line,
-  reason; exit code 1), or with --quarantine its good lines are uploaded and
-  its bad lines, with reasons, go under the quarantine prefix.
-- Idempotent: the SHA-256 of each source file is kept in the object's
-  metadata; a rerun skips unchanged files and replaces changed ones.
-- Safe: what S3 stores is exactly the bytes validated, or nothing. A file
-  below the multipart threshold goes up in one PutObject that carries their
+- As delivered: no line is dropped or edited. Each line's fate (trusted, or
+  rejected with a reason) is decided once, by the screening models, so the
+  row accounting counts every delivered line. `--check` reports, from those
+  same models, the lines they will reject.
+- Refuses a whole file only when it cannot be newline-delimited JSON text:
+  not UTF-8, binary, unreadable gzip, or one pretty-printed JSON document
+  (one line naming the file and the first bad line; the other files still
+  go up; exit code 1). A symlink out of the landing folder is refused; other
+  names and subfolders are reported and not loaded.
+- Idempotent and safe with another load at once: the SHA-256 of each file is
+  kept in the object's metadata; a rerun skips unchanged files and replaces
+  changed ones. Writes are conditional (If-None-Match: * for a new object,
+  If-Match on the replaced one's ETag), so two loads of one folder at once
+  write each object once.
+- Safe: what S3 stores is exactly the bytes read, or nothing. A file below
+  the multipart threshold goes up in one PutObject that carries their
   SHA-256; a larger one in boto3's managed transfer (multipart, parallel
-  parts) that carries their CRC-32 as its full-object checksum, and a failed
-  multipart upload is aborted. S3 refuses an object whose checksum does not
-  match. Retries with backoff throughout; S3 shows an object only once it
-  is complete.
+  parts) that carries their CRC-32 as its full-object checksum. An upload
+  that fails or is interrupted (Ctrl-C, SIGTERM) is aborted.
 - Encrypted: SSE-S3 by default, SSE-KMS with --kms-key-id.
 """
 
@@ -24,31 +31,43 @@ from __future__ import annotations
 import argparse
 import base64
 import ctypes
-import hashlib
-import json
 import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
-from scripts.landing_validation import REQUIRED_KEYS, Crc32, FileValidation, validate_file
+from scripts.landing_files import (
+    DATASETS,
+    MIB,
+    FileInspection,
+    LandingFile,
+    NotLoaded,
+    inspect_file,
+    list_landing,
+)
 
 LOG = logging.getLogger("load_landing")
 
 SOURCE_HASH_KEY = "source-sha256"
-DATASETS = tuple(REQUIRED_KEYS)
-MIB = 1024 * 1024
+__all__ = ["DATASETS", "MIB", "LoadOptions", "LoadSummary", "load", "main"]
+
+# Exit codes (the --help epilog repeats them).
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_AWS = 3
+EXIT_CONFLICT = 4
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -57,10 +76,8 @@ class LoadOptions:
 
     bucket: str
     prefix: str = "landing"
-    quarantine_prefix: str = "quarantine"
     concurrency: int = 10
     dry_run: bool = False
-    quarantine: bool = False
     kms_key_id: str | None = None
     multipart_threshold: int = 8 * MIB
     multipart_chunksize: int = 8 * MIB
@@ -69,19 +86,17 @@ class LoadOptions:
         return "/".join(part.strip("/") for part in parts if part.strip("/"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlannedUpload:
-    """One object to upload."""
+    """One file to upload, and the condition S3 must find its key in."""
 
-    dataset: str
-    source: Path  # the landing file
+    path: Path
     key: str
-    body: Path  # what goes up: the landing file, or its good or bad lines
     size: int
-    source_sha256: str  # of the landing file: the object's metadata, for reruns
-    body_sha256: str  # of the body: a single PutObject's checksum
-    # of the body, when it is large: a multipart upload's full-object checksum
-    body_crc32: int | None
+    sha256: str  # of the file: the object's metadata (for reruns) and checksum
+    crc32: int | None  # when large: a multipart upload's full-object checksum
+    # the ETag of the object it replaces, or None for a new object
+    replaces_etag: str | None
 
 
 @dataclass
@@ -92,21 +107,40 @@ class LoadSummary:
     uploaded_bytes: int = 0
     skipped_files: int = 0
     skipped_bytes: int = 0
-    refused: list[FileValidation] = field(default_factory=list)
-    quarantined: list[FileValidation] = field(default_factory=list)
+    # written, unchanged, by another load running at the same time
+    loaded_elsewhere: int = 0
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+    not_loaded: list[NotLoaded] = field(default_factory=list)
+    # changed by another writer between this load's check and its write
+    conflicts: list[str] = field(default_factory=list)
+    records: int = 0  # non-blank lines of the files delivered or unchanged
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.refused else 0
+        if self.refused:
+            return EXIT_REFUSED
+        return EXIT_CONFLICT if self.conflicts else 0
 
     def report(self) -> str:
-        quarantined_lines = sum(len(item.bad_lines) for item in self.quarantined)
-        return (
-            f"uploaded {self.uploaded_files} files ({format_bytes(self.uploaded_bytes)}), "
-            f"skipped {self.skipped_files} unchanged ({format_bytes(self.skipped_bytes)}), "
-            f"refused {len(self.refused)}, "
-            f"quarantined {len(self.quarantined)} files ({quarantined_lines} bad lines)"
-        )
+        parts = [
+            f"uploaded {self.uploaded_files} files ({format_bytes(self.uploaded_bytes)})",
+            f"skipped {self.skipped_files} unchanged ({format_bytes(self.skipped_bytes)})",
+        ]
+        if self.loaded_elsewhere:
+            parts.append(f"{self.loaded_elsewhere} written by another load meanwhile")
+        parts.append(f"refused {len(self.refused)}")
+        parts.append(f"not landing data {len(self.not_loaded)}")
+        if self.conflicts:
+            parts.append(f"conflicts {len(self.conflicts)}")
+        return ", ".join(parts) + f"; {self.records} lines for the models to screen"
+
+
+class LoadInterrupted(Exception):
+    """SIGINT or SIGTERM arrived during the load."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal.Signals(signal_number).name)
+        self.signal_number = signal_number
 
 
 def format_bytes(size: float) -> str:
@@ -172,54 +206,10 @@ class _ProgressSubscriber:
         pass
 
 
-def landing_files(root: Path) -> list[tuple[str, Path]]:
-    """(dataset, file) for every *.json under the landing layout, sorted."""
-    missing = [name for name in DATASETS if not (root / name).is_dir()]
-    if len(missing) == len(DATASETS):
-        raise FileNotFoundError(f"{root} has none of the folders {', '.join(DATASETS)}")
-    return [
-        (dataset, path)
-        for dataset in DATASETS
-        if (root / dataset).is_dir()
-        for path in sorted((root / dataset).glob("*.json"))
-    ]
-
-
-def write_quarantine_files(validation: FileValidation, work: Path) -> tuple[Path, Path]:
-    """The file's good lines, and its bad lines as JSON records with reasons."""
-    good = work / f"{validation.dataset}-{validation.path.name}"
-    rejected = work / f"{validation.dataset}-{validation.path.name}.rejected.jsonl"
-    bad_numbers = {bad.line_number for bad in validation.bad_lines}
-    with validation.path.open("rb") as source, good.open("wb") as out:
-        for number, raw in enumerate(source, start=1):
-            if number not in bad_numbers and raw.strip():
-                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
-    with rejected.open("w", encoding="utf-8") as out:
-        for bad in validation.bad_lines:
-            record = {
-                "file": validation.path.name,
-                "line": bad.line_number,
-                "reason": bad.reason,
-                "raw": bad.raw,
-            }
-            out.write(json.dumps(record) + "\n")
-    return good, rejected
-
-
-def file_digests(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and CRC-32 of a file the loader wrote itself."""
-    sha256, crc32 = hashlib.sha256(), Crc32()
-    with path.open("rb") as handle:
-        while block := handle.read(MIB):
-            sha256.update(block)
-            crc32.update(block)
-    return sha256.hexdigest(), crc32.value
-
-
 def put_whole_object(client: Any, bucket: str, item: PlannedUpload, extra_args: dict) -> None:
     """Upload a file in one PutObject, read into memory: meant for files
     below the multipart threshold. The request carries the SHA-256 of the
-    bytes that were validated: S3 verifies it, refuses the object
+    bytes that were read and hashed: S3 verifies it, refuses the object
     (BadDigest) if the file changed since, and keeps it as the object's
     checksum, so what lands is what was checked. The loader's client for
     these requests signs that checksum instead of hashing the body again.
@@ -228,87 +218,71 @@ def put_whole_object(client: Any, bucket: str, item: PlannedUpload, extra_args: 
     client.put_object(
         Bucket=bucket,
         Key=item.key,
-        Body=item.body.read_bytes(),
+        Body=item.path.read_bytes(),
         ChecksumAlgorithm="SHA256",
-        ChecksumSHA256=base64.b64encode(bytes.fromhex(item.body_sha256)).decode("ascii"),
+        ChecksumSHA256=base64.b64encode(bytes.fromhex(item.sha256)).decode("ascii"),
+        **write_condition(item),
         **extra_args,
     )
 
 
-def existing_keys(client: Any, bucket: str, prefixes: Sequence[str]) -> set[str]:
-    """Keys under the given prefixes: one listing instead of a request per file."""
-    keys: set[str] = set()
+def write_condition(item: PlannedUpload) -> dict[str, str]:
+    """The conditional write that makes a concurrent load's write fail
+    (412) instead of writing a second version: a new key must still be
+    absent, a replaced object still the one that was checked."""
+    if item.replaces_etag is None:
+        return {"IfNoneMatch": "*"}
+    return {"IfMatch": item.replaces_etag}
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    sha256: str | None  # the source SHA-256 in its metadata
+    size: int
+    etag: str
+
+
+def existing_objects(client: Any, bucket: str, prefix: str) -> dict[str, int]:
+    """Key -> size of the objects under ``prefix``: one listing instead of a
+    request per file."""
+    objects: dict[str, int] = {}
     paginator = client.get_paginator("list_objects_v2")
-    for prefix in prefixes:
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix.strip("/") + "/"):
-            keys.update(item["Key"] for item in page.get("Contents", []))
-    return keys
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix.strip("/") + "/"):
+        objects.update((item["Key"], item["Size"]) for item in page.get("Contents", []))
+    return objects
 
 
-def remote_source_hash(client: Any, bucket: str, key: str) -> str | None:
-    """The source SHA-256 recorded on an existing object, or None."""
+def remote_object(client: Any, bucket: str, key: str) -> RemoteObject | None:
+    """The object at ``key`` (its recorded source hash, size and ETag), or None."""
     try:
         head = client.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+        if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
-    return head.get("Metadata", {}).get(SOURCE_HASH_KEY)
+    return RemoteObject(
+        head.get("Metadata", {}).get(SOURCE_HASH_KEY), head["ContentLength"], head["ETag"]
+    )
 
 
-def plan_file(validation: FileValidation, options: LoadOptions, work: Path) -> list[PlannedUpload]:
-    """The objects to upload for one validated file: none when it is refused."""
-    path, dataset = validation.path, validation.dataset
-    key = options.key(options.prefix, dataset, path.name)
-    if validation.is_clean:
-        return [
-            PlannedUpload(
-                dataset,
-                path,
-                key,
-                path,
-                validation.size,
-                validation.sha256,
-                validation.sha256,
-                validation.crc32,
-            )
-        ]
-    for bad in validation.bad_lines:
-        LOG.warning("%s line %d: %s", path, bad.line_number, bad.reason)
-    if not options.quarantine:
-        return []
-    good, rejected = write_quarantine_files(validation, work)
-    good_sha256, good_crc32 = file_digests(good)
-    rejected_sha256, rejected_crc32 = file_digests(rejected)
-    quarantine_key = options.key(options.quarantine_prefix, dataset, f"{path.name}.rejected.jsonl")
-    return [
-        PlannedUpload(
-            dataset,
-            path,
-            key,
-            good,
-            good.stat().st_size,
-            validation.sha256,
-            good_sha256,
-            good_crc32,
-        ),
-        PlannedUpload(
-            dataset,
-            path,
-            quarantine_key,
-            rejected,
-            rejected.stat().st_size,
-            validation.sha256,
-            rejected_sha256,
-            rejected_crc32,
-        ),
-    ]
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_unchanged(remote: RemoteObject | None, inspection: FileInspection) -> bool:
+    # The size too: an object that an older loader's --quarantine wrote with
+    # a file's good lines only carries the whole file's hash.
+    return (
+        remote is not None and remote.sha256 == inspection.sha256 and remote.size == inspection.size
+    )
 
 
 def _die_with_parent() -> None:
-    """Validation worker initializer: on Linux, ask the kernel to end the
+    """Inspection worker initializer: on Linux, ask the kernel to end the
     worker when the loader dies, even by SIGKILL (a killed loader would
-    otherwise leave its workers waiting for work forever)."""
+    otherwise leave its workers waiting for work forever). Ctrl-C reaches
+    the whole process group: the loader handles it, its workers ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         libc = ctypes.CDLL(None, use_errno=True)
@@ -316,98 +290,119 @@ def _die_with_parent() -> None:
 
 
 def load(root: Path, target: AwsTarget, options: LoadOptions) -> LoadSummary:
-    """Validate and upload the landing folder ``root``; see the module doc.
+    """Upload the data files of the landing folder ``root``; see the module doc.
 
-    Files are validated in parallel processes (validation is CPU-bound) and
-    each file's upload starts as soon as it is validated, so validation and
-    network transfer overlap. Validation starts first of all: importing
-    boto3 and setting up its client (about 0.3 s) happen meanwhile.
+    Files are read (hashed, and checked to be text) in parallel processes,
+    as that is CPU-bound, and each file's upload starts as soon as it is
+    read, so reading and network transfer overlap.
     """
-    files = landing_files(root)
-    sizes = [path.stat().st_size for _, path in files]
-    progress = ProgressReporter(sum(sizes))
-    with (
-        tempfile.TemporaryDirectory(prefix="stedi-load-") as work_dir,
-        ProcessPoolExecutor(
-            # One core is left to this process, which signs and sends the
-            # uploads while the others validate.
-            max_workers=max(1, min(len(files), (os.cpu_count() or 1) - 1)),
-            initializer=_die_with_parent,
-        ) as pool,
-    ):
-        validations = [
+    listing = list_landing(root)
+    summary = LoadSummary()
+    for entry in listing.not_loaded:
+        if entry.refused:
+            summary.refused.append((entry.path, entry.reason))
+            LOG.error("refused %s: %s", entry.path, entry.reason)
+        else:
+            summary.not_loaded.append(entry)
+            LOG.warning("not loaded %s: %s", entry.path, entry.reason)
+    files = listing.files
+    progress = ProgressReporter(sum(item.size for item in files))
+    with ProcessPoolExecutor(
+        # One core is left to this process, which signs and sends the
+        # uploads while the others read.
+        max_workers=max(1, min(len(files), (os.cpu_count() or 1) - 1)),
+        initializer=_die_with_parent,
+    ) as pool:
+        inspections = [
             # A file that will go up in parts also gets the CRC-32 of the
-            # bytes validated: its multipart upload's full-object checksum.
-            pool.submit(validate_file, path, dataset, size >= options.multipart_threshold)
-            for (dataset, path), size in zip(files, sizes, strict=True)
+            # bytes read: its multipart upload's full-object checksum.
+            pool.submit(
+                inspect_file, item.path, item.dataset, item.size >= options.multipart_threshold
+            )
+            for item in files
         ]
         try:
-            summary = _upload_validated(
-                as_completed(validations),
-                len(files),
-                root,
-                target,
-                options,
-                Path(work_dir),
-                progress,
+            _upload_inspected(
+                as_completed(inspections), files, root, target, options, progress, summary
             )
         except BaseException:
-            # Stop at once: validating the files left is no use now.
-            for validation in validations:
-                validation.cancel()
+            # Stop at once: reading the files left is no use now.
+            for inspection in inspections:
+                inspection.cancel()
             raise
         finally:
             progress.close()
-    for validation in summary.refused:
-        LOG.error(
-            "refused %s: %d bad lines (first: line %d, %s); nothing of it was uploaded",
-            validation.path,
-            len(validation.bad_lines),
-            validation.bad_lines[0].line_number,
-            validation.bad_lines[0].reason,
-        )
     return summary
 
 
 class _Uploads:
     """Starts uploads: a small file in one PutObject on a thread pool, a
-    large one as a managed multipart transfer."""
+    large one as a managed multipart transfer. Remembers the multipart
+    uploads it began, so that an interrupted load can abort them."""
 
     def __init__(
         self,
+        client: Any,
         put_client: Any,
         manager: Any,
         small_files: ThreadPoolExecutor,
         options: LoadOptions,
         progress: ProgressReporter,
     ) -> None:
+        self.client = client
         self.put_client = put_client
         self.manager = manager
         self.small_files = small_files
         self.options = options
         self.progress = progress
         self.encryption = object_encryption(options.kms_key_id)
+        self.multipart: dict[str, PlannedUpload] = {}
+        self._lock = threading.Lock()
+        # boto3's managed transfer takes no conditional-write arguments: they
+        # are added to the CompleteMultipartUpload request of each key here.
+        client.meta.events.register(
+            "before-parameter-build.s3.CompleteMultipartUpload", self._add_condition
+        )
+        # The IDs of the multipart uploads this load began: on an interrupt,
+        # those still open are aborted, and no other load's.
+        self.upload_ids: set[str] = set()
+        client.meta.events.register("after-call.s3.CreateMultipartUpload", self._remember_id)
+
+    def _remember_id(self, parsed: dict[str, Any], **kwargs: Any) -> None:
+        if "UploadId" in parsed:
+            with self._lock:
+                self.upload_ids.add(parsed["UploadId"])
+
+    def _add_condition(self, params: dict[str, Any], **kwargs: Any) -> None:
+        with self._lock:
+            item = self.multipart.get(params.get("Key", ""))
+        if item is not None:
+            params.update(write_condition(item))
 
     def start(self, item: PlannedUpload) -> Any:
         """A future whose result() raises if the upload failed."""
         extra_args = {
-            "Metadata": {SOURCE_HASH_KEY: item.source_sha256},
-            "ContentType": "application/x-ndjson",
+            "Metadata": {SOURCE_HASH_KEY: item.sha256},
+            "ContentType": "application/gzip"
+            if item.key.endswith(".gz")
+            else "application/x-ndjson",
             **self.encryption,
         }
-        # A large body goes up in parts, carrying the CRC-32 of the bytes
-        # validated as its full-object checksum (S3 offers no full-object
+        # A large file goes up in parts, carrying the CRC-32 of the bytes
+        # read as its full-object checksum (S3 offers no full-object
         # SHA-256 for multipart uploads): S3 combines the parts' CRCs and
         # refuses the object (BadDigest) if they differ, so what lands is
         # what was checked, as with a single PutObject. A file that grew
         # past the threshold after it was listed has no CRC-32; it goes up
         # in one PutObject (up to 5 GiB).
-        if item.size >= self.options.multipart_threshold and item.body_crc32 is not None:
-            extra_args["ChecksumCRC32"] = base64.b64encode(
-                item.body_crc32.to_bytes(4, "big")
-            ).decode("ascii")
+        if item.size >= self.options.multipart_threshold and item.crc32 is not None:
+            extra_args["ChecksumCRC32"] = base64.b64encode(item.crc32.to_bytes(4, "big")).decode(
+                "ascii"
+            )
+            with self._lock:
+                self.multipart[item.key] = item
             return self.manager.upload(
-                str(item.body),
+                str(item.path),
                 self.options.bucket,
                 item.key,
                 extra_args=extra_args,
@@ -423,20 +418,53 @@ class _Uploads:
         if not done.cancelled() and done.exception() is None:
             self.progress(size)
 
+    def abort_open(self) -> None:
+        """Abort the multipart uploads this load began and did not complete
+        (the managed transfer aborts those it cancels; this also catches one
+        it had not cleaned up). Best effort: the bucket's lifecycle rule
+        aborts any left after a day."""
+        with self._lock:
+            upload_ids = set(self.upload_ids)
+        if not upload_ids:
+            return
+        try:
+            aborted = self._abort_uploads(upload_ids)
+        except (BotoCoreError, ClientError) as error:
+            LOG.warning(
+                "could not abort open multipart uploads (%s); the bucket's lifecycle rule "
+                "aborts them after a day",
+                error,
+            )
+            return
+        if aborted:
+            LOG.info("aborted %d open multipart uploads", aborted)
 
-def _upload_validated(
-    validated: Iterator[Future[FileValidation]],
-    file_count: int,
+    def _abort_uploads(self, upload_ids: set[str]) -> int:
+        aborted = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        prefix = self.options.key(self.options.prefix) + "/"
+        for page in paginator.paginate(Bucket=self.options.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                if upload["UploadId"] in upload_ids:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.options.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        return aborted
+
+
+def _upload_inspected(
+    inspected: Iterator[Future[FileInspection]],
+    files: Sequence[LandingFile],
     root: Path,
     target: AwsTarget,
     options: LoadOptions,
-    work: Path,
     progress: ProgressReporter,
-) -> LoadSummary:
-    """Upload each file as its validation comes in; see ``load``."""
+    summary: LoadSummary,
+) -> None:
+    """Upload each file as its inspection comes in; see ``load``."""
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
 
-    summary = LoadSummary()
     session = target.session()
     pool_size = max(10, options.concurrency * 2)
     client = target.client("s3", pool_size, session=session)
@@ -446,7 +474,7 @@ def _upload_validated(
     put_client = target.client("s3", pool_size, session=session, hash_bodies_for_signature=False)
     LOG.info(
         "loading %d files from %s to s3://%s/%s (%s)",
-        file_count,
+        len(files),
         root,
         options.bucket,
         options.prefix,
@@ -458,54 +486,108 @@ def _upload_validated(
         max_concurrency=options.concurrency,
         use_threads=True,
     )
-    present = existing_keys(client, options.bucket, [options.prefix, options.quarantine_prefix])
+    present = existing_objects(client, options.bucket, options.prefix)
     started: list[tuple[PlannedUpload, Any]] = []
     would_upload: list[PlannedUpload] = []
-    with (
-        ThreadPoolExecutor(max_workers=options.concurrency) as small_files,
-        create_transfer_manager(client, config) as manager,
-    ):
-        uploads = _Uploads(put_client, manager, small_files, options, progress)
-        try:
-            for finished in validated:
-                validation = finished.result()
-                planned = plan_file(validation, options, work)
-                if not validation.is_clean:
-                    (summary.quarantined if planned else summary.refused).append(validation)
-                if not planned:
-                    progress(validation.size)
-                for item in planned:
-                    if (
-                        item.key in present
-                        and remote_source_hash(client, options.bucket, item.key)
-                        == item.source_sha256
-                    ):
-                        summary.skipped_files += 1
-                        summary.skipped_bytes += item.size
-                        progress(item.size)
-                        LOG.debug("unchanged: s3://%s/%s", options.bucket, item.key)
-                    elif options.dry_run:
+    uploads: _Uploads | None = None
+    try:
+        with (
+            ThreadPoolExecutor(max_workers=options.concurrency) as small_files,
+            create_transfer_manager(client, config) as manager,
+        ):
+            uploads = _Uploads(client, put_client, manager, small_files, options, progress)
+            try:
+                for finished in inspected:
+                    item = _plan(finished.result(), client, present, options, progress, summary)
+                    if item is None:
+                        continue
+                    if options.dry_run:
                         would_upload.append(item)
                     else:
                         started.append((item, uploads.start(item)))
-            for item, future in started:
-                future.result()
-                summary.uploaded_files += 1
-                summary.uploaded_bytes += item.size
-        except BaseException:
-            # The transfer manager cancels its own transfers as it exits on
-            # an error; the small files still queued are cancelled here.
-            small_files.shutdown(wait=False, cancel_futures=True)
-            raise
+                for item, future in started:
+                    _finish(item, future, client, options, summary)
+            except BaseException:
+                # The transfer manager cancels its own transfers (and so
+                # aborts their multipart uploads) as it exits on an error;
+                # the small files still queued are cancelled here.
+                small_files.shutdown(wait=False, cancel_futures=True)
+                raise
+    except BaseException:
+        if uploads is not None:
+            uploads.abort_open()
+        raise
     for item in would_upload:
-        LOG.info("would upload %s -> s3://%s/%s", item.body, options.bucket, item.key)
+        LOG.info("would upload %s -> s3://%s/%s", item.path, options.bucket, item.key)
     if options.dry_run:
         LOG.info(
             "dry run: %d files (%s) would be uploaded",
             len(would_upload),
             format_bytes(sum(item.size for item in would_upload)),
         )
-    return summary
+
+
+def _plan(
+    inspection: FileInspection,
+    client: Any,
+    present: dict[str, int],
+    options: LoadOptions,
+    progress: ProgressReporter,
+    summary: LoadSummary,
+) -> PlannedUpload | None:
+    """The upload of an inspected file, or None when it is refused or
+    already there unchanged."""
+    if not inspection.is_deliverable:
+        summary.refused.append((inspection.path, str(inspection.problem)))
+        LOG.error("refused %s: %s", inspection.path, inspection.problem)
+        progress(inspection.size)
+        return None
+    summary.records += inspection.lines
+    key = options.key(options.prefix, inspection.dataset, inspection.path.name)
+    remote = remote_object(client, options.bucket, key) if key in present else None
+    if is_unchanged(remote, inspection):
+        summary.skipped_files += 1
+        summary.skipped_bytes += inspection.size
+        progress(inspection.size)
+        LOG.debug("unchanged: s3://%s/%s", options.bucket, key)
+        return None
+    return PlannedUpload(
+        inspection.path,
+        key,
+        inspection.size,
+        inspection.sha256,
+        inspection.crc32,
+        remote.etag if remote is not None else None,
+    )
+
+
+def _finish(
+    item: PlannedUpload, future: Any, client: Any, options: LoadOptions, summary: LoadSummary
+) -> None:
+    """Wait for one upload and count it. A write refused by its condition
+    (412) means another load wrote the key meanwhile: fine if it wrote this
+    very file, a conflict to report if not."""
+    try:
+        future.result()
+    except ClientError as error:
+        if _error_code(error) not in {"PreconditionFailed", "412"}:
+            raise
+        remote = remote_object(client, options.bucket, item.key)
+        if remote is not None and remote.sha256 == item.sha256 and remote.size == item.size:
+            summary.loaded_elsewhere += 1
+            LOG.debug("written meanwhile by another load: s3://%s/%s", options.bucket, item.key)
+            return
+        summary.conflicts.append(item.key)
+        LOG.error(
+            "s3://%s/%s was changed by another writer during this load; "
+            "it still holds their version (rerun to replace it)",
+            options.bucket,
+            item.key,
+        )
+        return
+    summary.uploaded_files += 1
+    summary.uploaded_bytes += item.size
+    LOG.debug("uploaded %s -> s3://%s/%s", item.path, options.bucket, item.key)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -516,26 +598,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "Examples:\n"
             "  python -m scripts.load_landing data/landing --bucket my-stedi-lake\n"
             "  python -m scripts.load_landing data/landing --bucket lake "
-            "--endpoint-url http://127.0.0.1:5000 --quarantine\n"
-            "Exit codes: 0 done, 1 files refused for bad lines, 2 usage, 3 AWS error."
+            "--endpoint-url http://127.0.0.1:5000\n"
+            "  python -m scripts.load_landing data/landing --check\n"
+            f"Exit codes: 0 done, {EXIT_REFUSED} some files refused, {EXIT_USAGE} usage or no "
+            f"landing folder, {EXIT_AWS} AWS error, {EXIT_CONFLICT} an object changed by "
+            f"another writer meanwhile, {EXIT_INTERRUPTED} interrupted (SIGINT or SIGTERM)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("landing_root", type=Path, help="local landing folder to upload")
-    parser.add_argument("--bucket", required=True, help="target S3 bucket")
+    parser.add_argument("--bucket", help="target S3 bucket (required unless --check)")
     parser.add_argument(
         "--prefix", default="landing", help="key prefix of the landing zone (default: landing)"
-    )
-    parser.add_argument(
-        "--quarantine-prefix",
-        default="quarantine",
-        help="key prefix for rejected lines with --quarantine (default: quarantine)",
-    )
-    parser.add_argument(
-        "--quarantine",
-        action="store_true",
-        help="upload the good lines of a file with bad lines; write the bad ones, with "
-        "reasons, under --quarantine-prefix (default: refuse such a file whole)",
     )
     add_aws_arguments(parser)
     parser.add_argument(
@@ -551,15 +625,36 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="files above this size go multipart, in parts of this size (default 8)",
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="validate and report, upload nothing"
+        "--dry-run", action="store_true", help="read, check and report, upload nothing"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every file")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="upload nothing: run the screening models on local Spark over the folder "
+        "and report the lines they will reject, and why (needs Java; about a minute)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every file uploaded or skipped"
+    )
     args = parser.parse_args(argv)
+    if not args.check and not args.bucket:
+        parser.error("--bucket is required (unless --check)")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     if args.multipart_threshold_mib < 5:
         parser.error("--multipart-threshold-mib must be at least 5 (S3's minimum part size)")
     return args
+
+
+def _raise_interrupted(signal_number: int, frame: FrameType | None) -> None:
+    # Once: a second Ctrl-C must not cut short the aborting of open uploads.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _already_stopping)
+    raise LoadInterrupted(signal_number)
+
+
+def _already_stopping(signal_number: int, frame: FrameType | None) -> None:
+    LOG.warning("stopping: aborting open uploads first")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -570,26 +665,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.check:
+        from scripts import landing_check
+
+        return landing_check.main_check(args.landing_root)
     target = AwsTarget(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile)
     options = LoadOptions(
         bucket=args.bucket,
         prefix=args.prefix,
-        quarantine_prefix=args.quarantine_prefix,
         concurrency=args.concurrency,
         dry_run=args.dry_run,
-        quarantine=args.quarantine,
         kms_key_id=args.kms_key_id,
         multipart_threshold=args.multipart_threshold_mib * MIB,
         multipart_chunksize=args.multipart_threshold_mib * MIB,
     )
+    # Both signals end the load the same way: open uploads aborted, one line.
+    previous = {
+        number: signal.signal(number, _raise_interrupted)
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         summary = load(args.landing_root, target, options)
+    except LoadInterrupted as interrupted:
+        LOG.error("interrupted by %s: open uploads aborted; rerun to finish the load", interrupted)
+        return EXIT_INTERRUPTED
     except FileNotFoundError as error:
         LOG.error("%s", error)
-        return 2
+        return EXIT_USAGE
     except (BotoCoreError, ClientError) as error:
         LOG.error("AWS error: %s", error)
-        return 3
+        return EXIT_AWS
+    except OSError as error:
+        LOG.error("cannot read the landing folder: %s", error)
+        return EXIT_USAGE
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     LOG.info("%s", summary.report())
     return summary.exit_code
 

@@ -123,9 +123,11 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
             os.environ.update(fake_aws_environment())
             target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
             # The local target's key, so that DuckDB can compare with Spark.
-            options = BootstrapOptions(bucket=BUCKET, pseudonym_key=development_pseudonym_key())
+            options = BootstrapOptions(
+                bucket=BUCKET, pseudonym_key=development_pseudonym_key(), tls_only=False
+            )
             bootstrap(target, options)
-            load(FIXTURE_LANDING, target, LoadOptions(bucket=BUCKET, quarantine=True))
+            load(FIXTURE_LANDING, target, LoadOptions(bucket=BUCKET))
             completed = run_athena_build(work, endpoint)
             assert completed.returncode == 0, completed.stdout[-6000:]
             yield AthenaRun(
@@ -175,7 +177,7 @@ def test_athena_target_refuses_to_build_without_its_pseudonym_key(tmp_path: Path
         with moto_server(tmp_path, "tests.python.fake_athena_server") as endpoint:
             os.environ.update(fake_aws_environment())
             target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
-            bootstrap(target, BootstrapOptions(bucket=BUCKET))  # no key table
+            bootstrap(target, BootstrapOptions(bucket=BUCKET, tls_only=False))  # no key table
             completed = run_athena_build(tmp_path, endpoint)
             statements = received_statements(target)
     finally:

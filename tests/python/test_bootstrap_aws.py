@@ -6,8 +6,10 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from scripts import bootstrap_aws
 from scripts.aws_session import AwsTarget
@@ -54,7 +56,7 @@ def cli_arguments(target: AwsTarget, options: BootstrapOptions) -> list[str]:
 def test_second_run_changes_nothing(target: AwsTarget, options: BootstrapOptions) -> None:
     first = bootstrap(target, options)
     assert {outcome.state for outcome in first} == {"created"}
-    assert len(first) == 9
+    assert len(first) == 10
     second = bootstrap(target, options)
     assert [outcome.state for outcome in second] == ["found"] * len(first)
 
@@ -103,15 +105,130 @@ def test_drift_is_repaired_and_reported(target: AwsTarget, options: BootstrapOpt
     assert target.client("s3").get_bucket_versioning(Bucket=options.bucket)["Status"] == "Enabled"
 
 
+def policy_statements(target: AwsTarget, bucket: str) -> list[dict]:
+    return json.loads(target.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+
+
+def test_bucket_policy_denies_plain_http_and_loses_public_statements(
+    target: AwsTarget, options: BootstrapOptions
+) -> None:
+    bootstrap(target, options)
+    [statement] = policy_statements(target, options.bucket)
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(statement["Resource"]) == {
+        f"arn:aws:s3:::{options.bucket}",
+        f"arn:aws:s3:::{options.bucket}/*",
+    }
+
+    def read_grant(sid: str, principal: str, prefix: str) -> dict[str, Any]:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{options.bucket}/{prefix}*",
+        }
+
+    public_read = read_grant("PublicRead", "*", "")
+    partner = read_grant("PartnerRead", "arn:aws:iam::210987654321:root", "curated/")
+    target.client("s3").put_bucket_policy(
+        Bucket=options.bucket,
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [public_read, partner]}),
+    )
+    [policy] = [
+        outcome for outcome in bootstrap(target, options) if "bucket policy" in outcome.resource
+    ]
+    assert policy.state == "updated"
+    assert "public statement PublicRead removed" in policy.detail
+    assert "no TLS-only statement" in policy.detail
+    statements = policy_statements(target, options.bucket)
+    assert partner in statements  # someone else's private grant stays
+    assert [item.get("Sid") for item in statements] == ["PartnerRead", statement["Sid"]]
+
+
+def test_the_tls_only_policy_refuses_plain_http_requests(
+    target: AwsTarget, options: BootstrapOptions
+) -> None:
+    """moto evaluates bucket policies: its plain-HTTP endpoint is refused once
+    the TLS-only statement is in place, as S3 refuses http:// requests."""
+    bootstrap(target, options)
+    with pytest.raises(ClientError) as refused:
+        target.client("s3").put_object(Bucket=options.bucket, Key="landing/x.json", Body=b"{}")
+    assert refused.value.response["Error"]["Code"] in {"AccessDenied", "403"}
+    # --allow-plain-http (a local server only) takes the statement out again
+    plain = BootstrapOptions(**{**options.__dict__, "tls_only": False})
+    [policy] = [outcome for outcome in bootstrap(target, plain) if "policy" in outcome.resource]
+    assert (policy.state, policy.detail) == ("updated", "TLS-only statement removed")
+    target.client("s3").put_object(Bucket=options.bucket, Key="landing/x.json", Body=b"{}")
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        ({"Status": "Disabled"}, "status Disabled"),
+        ({"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 30}}, "after 30 days"),
+        ({"Filter": {"Prefix": "landing/"}}, 'filter {"Prefix": "landing/"}'),
+    ],
+)
+def test_a_changed_lifecycle_rule_is_drift(
+    target: AwsTarget, options: BootstrapOptions, change: dict, detail: str
+) -> None:
+    bootstrap(target, options)
+    s3 = target.client("s3")
+    other = {
+        "ID": "someone-elses-rule",
+        "Filter": {"Prefix": "tmp/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 7},
+    }
+    changed = {**bootstrap_aws.ABORT_RULE, **change}
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=options.bucket, LifecycleConfiguration={"Rules": [other, changed]}
+    )
+    [rule] = [outcome for outcome in bootstrap(target, options) if "lifecycle" in outcome.resource]
+    assert (rule.state, rule.detail) == ("updated", detail)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=options.bucket)["Rules"]
+    ours = [item for item in rules if item["ID"] == bootstrap_aws.ABORT_RULE_ID]
+    assert [bootstrap_aws.abort_rule_drift(item) for item in ours] == [""]
+    assert any(item["ID"] == "someone-elses-rule" for item in rules)
+
+
+def test_check_changes_nothing_and_exits_non_zero_on_drift(
+    target: AwsTarget, options: BootstrapOptions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = [*cli_arguments(target, options), "--check"]
+    assert bootstrap_aws.main(arguments) == bootstrap_aws.EXIT_DRIFT
+    assert f"missing  s3 bucket {options.bucket}" in capsys.readouterr().out
+    with pytest.raises(ClientError):
+        target.client("s3").head_bucket(Bucket=options.bucket)
+
+    bootstrap(target, options)
+    assert bootstrap_aws.main(arguments) == 0
+    assert "0 missing or drifted" in capsys.readouterr().out
+
+    s3 = target.client("s3")
+    s3.put_bucket_versioning(Bucket=options.bucket, VersioningConfiguration={"Status": "Suspended"})
+    s3.delete_bucket_policy(Bucket=options.bucket)
+    assert bootstrap_aws.main(arguments) == bootstrap_aws.EXIT_DRIFT
+    out = capsys.readouterr().out
+    assert f"drifted  versioning on {options.bucket} (status Suspended)" in out
+    assert f"missing  bucket policy on {options.bucket}" in out
+    assert "2 missing or drifted" in out
+    assert s3.get_bucket_versioning(Bucket=options.bucket)["Status"] == "Suspended"
+    with pytest.raises(ClientError):
+        s3.get_bucket_policy(Bucket=options.bucket)
+
+
 def test_cli_prints_what_it_created_then_found(
     target: AwsTarget, options: BootstrapOptions, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arguments = cli_arguments(target, options)
     assert bootstrap_aws.main(arguments) == 0
-    assert "9 changed, 0 already as wanted" in capsys.readouterr().out
+    assert "10 changed, 0 already as wanted" in capsys.readouterr().out
     assert bootstrap_aws.main(arguments) == 0
     out = capsys.readouterr().out
-    assert "0 changed, 9 already as wanted" in out
+    assert "0 changed, 10 already as wanted" in out
     assert f"found    glue database {options.database_prefix}_landing" in out
 
 
@@ -126,13 +243,14 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(bootstrap_aws.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
-    arguments = [*cli_arguments(target, options), "--pseudonym-key-from-env"]
+    # The key object is read back over the test server's plain HTTP.
+    arguments = [*cli_arguments(target, options), "--pseudonym-key-from-env", "--allow-plain-http"]
     assert bootstrap_aws.main(arguments) == 0
     first = capsys.readouterr().out
-    assert "12 changed, 0 already as wanted" in first
+    assert "12 changed, 1 already as wanted" in first
     assert bootstrap_aws.main(arguments) == 0
     second = capsys.readouterr().out
-    assert "0 changed, 12 already as wanted" in second
+    assert "0 changed, 13 already as wanted" in second
     assert PSEUDONYM_KEY not in first + second + caplog.text
 
     s3 = target.client("s3")
@@ -151,7 +269,7 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     monkeypatch.setenv(bootstrap_aws.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY[::-1])
     assert bootstrap_aws.main(arguments) == 0
     rotated = capsys.readouterr().out
-    assert "1 changed, 11 already as wanted" in rotated
+    assert "1 changed, 12 already as wanted" in rotated
     assert "updated  pseudonym key" in rotated
 
 
