@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import dbt_invoke, spark_class_archive
+from scripts import dbt_invoke, spark_class_archive, spark_jvm_options
 from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
 from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
 from scripts.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
@@ -208,7 +208,7 @@ def spark_environment(spark_dir: Path) -> dict[str, str]:
         ),
         # the class archive, as make run hands it to Spark
         "STEDI_SPARK_JAVA_OPTIONS": os.environ.get(
-            "STEDI_SPARK_JAVA_OPTIONS", spark_class_archive.java_options()
+            "STEDI_SPARK_JAVA_OPTIONS", spark_jvm_options.java_options()
         ),
     }
 

@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scripts import dbt_invoke, trino_json
+from scripts.reference_inputs import BENCHMARK_PSEUDONYM_KEY, landing_tables
 
 LOG = logging.getLogger("reference_duckdb")
 # The tables the three engines of the benchmark must agree on.
@@ -56,25 +55,6 @@ OFFLINE_ATHENA_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "offline",
     "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
 }
-
-
-def landing_tables() -> list[dict[str, Any]]:
-    sources = yaml.safe_load(
-        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__sources.yml").read_text()
-    )
-    return list(sources["sources"][0]["tables"])
-
-
-def landing_keys() -> dict[str, dict[str, list[str]]]:
-    """Per landing table, each declared key with its aliases (meta.aliases),
-    from the sources YAML."""
-    keys: dict[str, dict[str, list[str]]] = {}
-    for table in landing_tables():
-        keys[table["name"]] = {
-            column["name"]: list(column.get("config", {}).get("meta", {}).get("aliases", []))
-            for column in table["columns"]
-        }
-    return keys
 
 
 def compile_for_athena(target_path: Path) -> dict[str, Any]:
@@ -247,7 +227,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     import duckdb
 
     from scripts.erasure_request import listed_requests
-    from scripts.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
 
     manifest = json.loads((args.compiled / "manifest.json").read_text())
     connection = duckdb.connect()

@@ -24,13 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke, spark_class_archive
+from scripts import dbt_invoke, spark_jvm_options
 from scripts.erasure_request import listed_requests
-from scripts.reference_duckdb import landing_keys, landing_tables
+from scripts.reference_inputs import BENCHMARK_PSEUDONYM_KEY, landing_keys, landing_tables
 
 LOG = logging.getLogger("reference_pyspark")
 # Not a secret: the references only need a key of the same size.
-BENCHMARK_PSEUDONYM_KEY = "benchmark-pseudonym-key-not-for-production"
 BIGINT_PATTERN = r"^-?[0-9]{1,18}$"
 DOUBLE_PATTERN = r"^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$"
 
@@ -326,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (profiles/profiles.yml): the same JVM for both
         .config(
             "spark.driver.extraJavaOptions",
-            f"-XX:+UseParallelGC {spark_class_archive.java_options()}",
+            f"-XX:+UseParallelGC {spark_jvm_options.java_options()}",
         )
         .getOrCreate()
     )

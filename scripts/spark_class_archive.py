@@ -21,7 +21,6 @@ archive (which would crash the JVM) is never used.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import subprocess
@@ -31,47 +30,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.dbt_invoke import PROJECT_DIR
 from scripts.java_check import java_executable
+from scripts.project_paths import PROJECT_DIR
+from scripts.spark_jvm_options import QUIET_CDS, archive_path, spark_jars
 
 LOG = logging.getLogger("spark_class_archive")
 
-ARCHIVE_DIR = PROJECT_DIR / ".spark" / "jvm"
-# The JVM reports an archive it cannot use (a different classpath) on
-# standard output; off, so that no run's output changes because of it.
-QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 # Enough data for every model to run; generated, so no fixture is needed.
 TRAINING_SCALE = 0.02
-
-
-def spark_jars() -> Path:
-    """PySpark's jars: the driver JVM's classpath."""
-    import pyspark
-
-    return Path(pyspark.__file__).resolve().parent / "jars"
-
-
-def archive_path() -> Path | None:
-    """Where the archive for this Java and this PySpark lives (None without
-    Java). The name changes with either, so an update gets a new archive
-    rather than one the JVM would refuse."""
-    java = java_executable()
-    if java is None:
-        return None
-    import pyspark
-
-    java_file = Path(java).resolve()
-    identity = f"{java_file}:{java_file.stat().st_mtime_ns}:{pyspark.__version__}:{spark_jars()}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return ARCHIVE_DIR / f"spark-{pyspark.__version__}-{digest}.jsa"
-
-
-def java_options() -> str:
-    """JVM options for the Spark driver: the archive when there is one."""
-    path = archive_path()
-    if path is None or not path.is_file():
-        return ""
-    return f"-XX:SharedArchiveFile={path} {QUIET_CDS}"
 
 
 def is_usable(archive: Path) -> bool:

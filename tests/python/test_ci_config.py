@@ -125,7 +125,7 @@ def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
     """A unit test has no dbt graph, so the screening models' unit tests
     override landing_keys with the declaration: it must stay the one in
     _landing__sources.yml."""
-    from scripts.reference_duckdb import landing_keys
+    from scripts.reference_inputs import landing_keys
 
     declared = {
         table: [{"name": name, "keys": [name, *aliases]} for name, aliases in columns.items()]

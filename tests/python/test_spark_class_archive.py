@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dbt_invoke, spark_class_archive
+from scripts import dbt_invoke, spark_class_archive, spark_jvm_options
 from scripts.java_check import require_java
 
 
@@ -63,7 +63,7 @@ def spark_classes_by_source(java_options: str, log: Path) -> dict[str, int]:
 
 
 def test_spark_loads_its_classes_from_the_archive(archive: Path, tmp_path: Path) -> None:
-    options = spark_class_archive.java_options()
+    options = spark_jvm_options.java_options()
     assert str(archive) in options
     with_archive = spark_classes_by_source(options, tmp_path / "with.log")
     without = spark_classes_by_source("", tmp_path / "without.log")
@@ -85,7 +85,7 @@ def test_a_failed_training_leaves_no_archive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_java()
-    monkeypatch.setattr(spark_class_archive, "ARCHIVE_DIR", tmp_path / "jvm")
+    monkeypatch.setattr(spark_jvm_options, "ARCHIVE_DIR", tmp_path / "jvm")
     # Spark refuses a driver memory it cannot read: the training build fails.
     monkeypatch.setenv("STEDI_SPARK_DRIVER_MEMORY", "not-a-size")
     assert spark_class_archive.create() is None

@@ -1,0 +1,8 @@
+"""Where the project is: the one place every module finds its folders from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROFILES_DIR = PROJECT_DIR / "profiles"
