@@ -104,3 +104,10 @@ def invoke(args: Sequence[str], target_path: Path | None = None) -> Any:
         detail = f": {result.exception}" if result.exception else ""
         raise DbtCommandError(f"dbt {' '.join(args)} failed{detail}")
     return result
+
+
+def show(sql: str, args: Sequence[str] = (), target_path: Path | None = None) -> Any:
+    """Every row of an inline query (Jinja and macros allowed), run by
+    `dbt show`, as an agate table; raise DbtCommandError when it fails."""
+    result = invoke(["show", "--quiet", "--inline", sql, "--limit", "-1", *args], target_path)
+    return result.result.results[0].agate_table

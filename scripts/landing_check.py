@@ -67,11 +67,7 @@ def rejected_lines(landing_root: Path, spark_dir: Path = CHECK_SPARK_DIR) -> lis
         ],
         target_path,
     )
-    result = dbt_invoke.invoke(
-        ["show", "--inline", REJECTED_LINES_SQL, "--limit", "-1", "--quiet", *variables],
-        target_path,
-    )
-    table = result.result.results[0].agate_table
+    table = dbt_invoke.show(REJECTED_LINES_SQL, variables, target_path)
     rows = [
         RejectedLines(
             str(row["data_set"]),

@@ -71,10 +71,6 @@ def is_data_file_name(name: str) -> bool:
     return name.endswith(DATA_FILE_SUFFIXES)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def list_landing(root: Path) -> LandingListing:
     """The data files of the landing folder ``root`` (sorted by data set,
     then name), and every other entry with the reason it is not loaded.
@@ -91,7 +87,7 @@ def list_landing(root: Path) -> LandingListing:
         folder = root / dataset
         if not folder.is_dir():
             continue
-        if not _inside(folder.resolve(), real_root):
+        if not folder.resolve().is_relative_to(real_root):
             not_loaded.append(
                 NotLoaded(folder, "a symlink out of the landing folder, not followed", True)
             )
@@ -112,7 +108,7 @@ def _entry_verdict(path: Path, real_root: Path) -> NotLoaded | None:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):
             return NotLoaded(path, "a broken symlink", refused=True)
-        if not _inside(resolved, real_root):
+        if not resolved.is_relative_to(real_root):
             return NotLoaded(path, f"a symlink to {resolved}, outside the landing folder", True)
     if path.is_dir():
         return NotLoaded(

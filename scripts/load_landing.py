@@ -242,14 +242,13 @@ class RemoteObject:
     etag: str
 
 
-def existing_objects(client: Any, bucket: str, prefix: str) -> dict[str, int]:
-    """Key -> size of the objects under ``prefix``: one listing instead of a
-    request per file."""
-    objects: dict[str, int] = {}
+def existing_objects(client: Any, bucket: str, prefix: str) -> set[str]:
+    """The keys under ``prefix``: one listing instead of a request per file."""
+    keys: set[str] = set()
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix.strip("/") + "/"):
-        objects.update((item["Key"], item["Size"]) for item in page.get("Contents", []))
-    return objects
+        keys.update(item["Key"] for item in page.get("Contents", []))
+    return keys
 
 
 def remote_object(client: Any, bucket: str, key: str) -> RemoteObject | None:
@@ -269,12 +268,11 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def is_unchanged(remote: RemoteObject | None, inspection: FileInspection) -> bool:
-    # The size too: an object that an older loader's --quarantine wrote with
-    # a file's good lines only carries the whole file's hash.
-    return (
-        remote is not None and remote.sha256 == inspection.sha256 and remote.size == inspection.size
-    )
+def holds_file(remote: RemoteObject | None, sha256: str, size: int) -> bool:
+    """Whether the object is the file of this SHA-256 and size. The size
+    too: an object that an older loader's --quarantine wrote with a file's
+    good lines only carries the whole file's hash."""
+    return remote is not None and remote.sha256 == sha256 and remote.size == size
 
 
 def _die_with_parent() -> None:
@@ -530,7 +528,7 @@ def _upload_inspected(
 def _plan(
     inspection: FileInspection,
     client: Any,
-    present: dict[str, int],
+    present: set[str],
     options: LoadOptions,
     progress: ProgressReporter,
     summary: LoadSummary,
@@ -545,7 +543,7 @@ def _plan(
     summary.records += inspection.lines
     key = options.key(options.prefix, inspection.dataset, inspection.path.name)
     remote = remote_object(client, options.bucket, key) if key in present else None
-    if is_unchanged(remote, inspection):
+    if holds_file(remote, inspection.sha256, inspection.size):
         summary.skipped_files += 1
         summary.skipped_bytes += inspection.size
         progress(inspection.size)
@@ -573,7 +571,7 @@ def _finish(
         if _error_code(error) not in {"PreconditionFailed", "412"}:
             raise
         remote = remote_object(client, options.bucket, item.key)
-        if remote is not None and remote.sha256 == item.sha256 and remote.size == item.size:
+        if holds_file(remote, item.sha256, item.size):
             summary.loaded_elsewhere += 1
             LOG.debug("written meanwhile by another load: s3://%s/%s", options.bucket, item.key)
             return

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from scripts import dbt_invoke
+from scripts.local_s3 import fake_aws_environment
 
 FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"
 
@@ -95,3 +96,20 @@ def run_venv_command(
         timeout=900,
         check=False,
     )
+
+
+def athena_environment(endpoint: str, bucket: str) -> dict[str, str]:
+    """The athena target's environment against a local AWS API server at
+    ``endpoint``, with its results and tables in ``bucket``."""
+    env = fake_aws_environment()
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
+            "STEDI_ATHENA_REGION": "eu-west-1",
+            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{bucket}/athena-results/",
+            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{bucket}/warehouse/",
+            "STEDI_ATHENA_WORK_GROUP": "stedi",
+        }
+    )
+    return env

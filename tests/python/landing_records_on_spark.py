@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from scripts import dbt_invoke
-
-DATASETS = ("customer", "accelerometer", "step_trainer")
+from scripts.landing_files import DATASETS
 
 
 def main(landing: Path, out: Path, spark_dir: Path) -> None:
@@ -22,10 +21,7 @@ def main(landing: Path, out: Path, spark_dir: Path) -> None:
     records = {}
     for dataset in DATASETS:
         sql = f"with {{{{ landing_record_ctes('{dataset}') }}}} select * from landing_records"
-        result = dbt_invoke.invoke(
-            ["show", "--quiet", "--inline", sql, "--limit", "-1", *variables], target
-        )
-        table = result.result.results[0].agate_table
+        table = dbt_invoke.show(sql, variables, target)
         records[dataset] = {
             "columns": list(table.column_names),
             "rows": [

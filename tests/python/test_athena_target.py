@@ -29,7 +29,6 @@ import duckdb
 import pytest
 import sqlglot
 
-from scripts import dbt_invoke
 from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
 from scripts.load_landing import LoadOptions, load
@@ -44,6 +43,7 @@ from scripts.reference_duckdb import (
 from tests.python.lakehouse import (
     FIXTURE_LANDING,
     Lakehouse,
+    athena_environment,
     development_pseudonym_key,
     pseudonymous_key,
     run_venv_command,
@@ -77,23 +77,8 @@ def run_athena_build(work: Path, endpoint: str) -> Any:
         str(work / "logs"),
         "--vars",
         json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
-        env=athena_environment(endpoint),
+        env=athena_environment(endpoint, BUCKET),
     )
-
-
-def athena_environment(endpoint: str) -> dict[str, str]:
-    env = fake_aws_environment()
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
-            "STEDI_ATHENA_REGION": "eu-west-1",
-            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{BUCKET}/athena-results/",
-            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{BUCKET}/warehouse/",
-            "STEDI_ATHENA_WORK_GROUP": "stedi",
-        }
-    )
-    return env
 
 
 def received_statements(target: AwsTarget) -> list[str]:
@@ -287,7 +272,7 @@ def test_athena_sql_returns_the_spark_rows_for_every_model(
     ],
 )
 def test_athena_target_names_a_missing_environment_variable(missing: str, tmp_path: Path) -> None:
-    env = athena_environment("http://127.0.0.1:9")
+    env = athena_environment("http://127.0.0.1:9", BUCKET)
     del env[missing]
     completed = run_venv_command(
         "dbt", "parse", "--target", "athena", "--target-path", str(tmp_path), env=env

@@ -398,7 +398,7 @@ def test_two_loads_at_once_write_each_object_once(
     listings: list[int] = []
     list_objects = load_landing.existing_objects
 
-    def listed_together(*args: Any) -> dict[str, int]:
+    def listed_together(*args: Any) -> set[str]:
         found = list_objects(*args)
         both_listed.wait()
         listings.append(1)

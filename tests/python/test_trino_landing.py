@@ -26,13 +26,13 @@ import pytest
 from scripts import dbt_invoke
 from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import text_table_input
+from scripts.landing_files import DATASETS
 from scripts.load_landing import LoadOptions, load
 from scripts.local_s3 import fake_aws_environment, moto_server
 from scripts.trino_server import AwsEndpoint, query, trino_server
-from tests.python.lakehouse import FIXTURE_LANDING, run_venv_command
+from tests.python.lakehouse import FIXTURE_LANDING, athena_environment, run_venv_command
 
 BUCKET = "stedi-trino"
-DATASETS = ("customer", "accelerometer", "step_trainer")
 REGEX_SERDE = "org.apache.hadoop.hive.serde2.RegexSerDe"
 
 
@@ -89,17 +89,6 @@ def landing_table_input(dataset: str) -> dict[str, Any]:
 
 def compiled_athena_records_sql(dataset: str, landing: TrinoLanding) -> str:
     """The rulebook's CTEs for ``dataset`` compiled for the athena target."""
-    env = fake_aws_environment()
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": landing.endpoint,
-            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
-            "STEDI_ATHENA_REGION": "eu-west-1",
-            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{BUCKET}/athena-results/",
-            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{BUCKET}/warehouse/",
-            "STEDI_ATHENA_WORK_GROUP": "stedi",
-        }
-    )
     completed = run_venv_command(
         "dbt",
         "compile",
@@ -114,7 +103,7 @@ def compiled_athena_records_sql(dataset: str, landing: TrinoLanding) -> str:
         json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
         "--inline",
         f"with {{{{ landing_record_ctes('{dataset}') }}}} select * from landing_records",
-        env=env,
+        env=athena_environment(landing.endpoint, BUCKET),
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return completed.stdout
