@@ -12,13 +12,14 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install run test lint pytest java-check spark-archive browser trino docs lock clean help
+.PHONY: install run run-athena-local test lint pytest java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
 	@echo "make test  - run every check (ruff, sqlfluff, pytest incl. dbt build on fixtures)"
 	@echo "make docs  - serve the dbt docs and lineage on http://127.0.0.1:8080 (after make run)"
 	@echo "make lint  - ruff and sqlfluff only"
+	@echo "make run-athena-local ARGS=\"--landing-root DIR\" - the athena target on a local Trino"
 	@echo "make trino - install the local Trino the tests run the Athena SQL on (once, ~450 MB)"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
 	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
@@ -66,6 +67,11 @@ browser:
 # /usr/lib/jvm or STEDI_TRINO_JAVA_HOME), used for Trino alone.
 trino: $(INSTALLED)
 	@$(BIN)/python -m scripts.trino_server install
+
+# The athena target end to end with no AWS account: moto's S3 and Glue, Trino
+# for Athena's engine, and a local Athena API (scripts/athena_local.py).
+run-athena-local: trino
+	$(BIN)/python -m scripts.run_athena_local $(ARGS)
 
 pytest: java-check spark-archive browser trino
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-{% macro print_zone_summary() %}
+{% macro print_zone_summary(engine=none) %}
     {#- Prints the rows in every landing, trusted and curated table and how
         many rows each rule kept out of the trusted zone. Run after a build:
         dbt run-operation print_zone_summary -#}
@@ -49,7 +49,8 @@
     {%- endfor -%}
 
     {%- do print('') -%}
-    {%- do print('STEDI lakehouse: rows per zone (target ' ~ target.name ~ ')') -%}
+    {%- do print('STEDI lakehouse: rows per zone (target ' ~ target.name
+        ~ (' on ' ~ engine if engine else '') ~ ')') -%}
     {%- do print('  %-8s %-26s %12s' | format('zone', 'table', 'rows')) -%}
     {%- for row in counts.rows -%}
         {%- do print('  %-8s %-26s %12s' | format(

@@ -259,15 +259,22 @@ class QueryResult:
     columns: list[dict[str, Any]]  # name and type, as Trino reports them
     rows: list[list[Any]]
     stats: dict[str, Any]  # e.g. physicalInputBytes
+    update_type: str | None = None  # e.g. "CREATE TABLE", "INSERT"
+    update_count: int | None = None  # rows written by CTAS and INSERT
 
 
-def query(url: str, sql: str, schema: str | None = None) -> QueryResult:
+def query(
+    url: str, sql: str, schema: str | None = None, session: dict[str, str] | None = None
+) -> QueryResult:
     """Run one statement through Trino's HTTP protocol and wait for all of
-    its rows."""
+    its rows. ``session``: session properties, e.g.
+    {"awsdatacatalog.compression_codec": "SNAPPY"}."""
     headers = {"X-Trino-User": "stedi", "X-Trino-Catalog": "awsdatacatalog"}
     headers["X-Trino-Time-Zone"] = "UTC"
     if schema:
         headers["X-Trino-Schema"] = schema
+    if session:
+        headers["X-Trino-Session"] = ",".join(f"{name}={value}" for name, value in session.items())
     request = urllib.request.Request(
         f"{url}/v1/statement", data=sql.encode("utf-8"), method="POST", headers=headers
     )
@@ -279,9 +286,18 @@ def query(url: str, sql: str, schema: str | None = None) -> QueryResult:
         columns = document.get("columns", columns)
         rows.extend(document.get("data", []))
         if "error" in document:
-            raise TrinoQueryError(document["error"].get("message", "query failed"))
+            error = document["error"]
+            name = error.get("errorName")
+            message = error.get("message", "query failed")
+            raise TrinoQueryError(f"{name}: {message}" if name else message)
         if "nextUri" not in document:
-            return QueryResult(columns, rows, document.get("stats", {}))
+            return QueryResult(
+                columns,
+                rows,
+                document.get("stats", {}),
+                document.get("updateType"),
+                document.get("updateCount"),
+            )
         follow = urllib.request.Request(document["nextUri"], headers={"X-Trino-User": "stedi"})
         with urllib.request.urlopen(follow, timeout=60) as response:
             document = json.load(response)

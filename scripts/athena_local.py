@@ -1,0 +1,797 @@
+"""A local Athena: the Athena API, answered by a Trino server.
+
+dbt-athena (unmodified) sends its queries to this service instead of AWS:
+point AWS_ENDPOINT_URL_ATHENA at it and AWS_ENDPOINT_URL at the local AWS
+server (moto, scripts/local_aws_server.py) that holds S3 and Glue. Trino's
+Hive connector uses that same Glue as its metastore and that same S3 as its
+storage, so what dbt-athena reads from Glue directly (tables, partitions,
+columns) is what Trino wrote, as on AWS.
+
+The service answers the query calls: StartQueryExecution,
+GetQueryExecution, GetQueryResults, StopQueryExecution and
+ListQueryExecutions. Each query runs on Trino in a worker thread and reports
+its state, its error (Trino's error name and message, as Athena prints
+them), its statistics (DataScannedInBytes = Trino's physical input bytes)
+and typed results with Athena's header row. Every other Athena call
+(work groups, for example) goes to the local AWS server unchanged.
+
+Athena's own dialect is translated where Trino's differs (translate()):
+- Hive DDL (CREATE EXTERNAL TABLE with a SerDe, ALTER TABLE SET
+  TBLPROPERTIES, ALTER TABLE DROP PARTITION): Athena runs it against Glue,
+  and so does the service;
+- CTAS properties Trino does not have (table_type, is_external) are dropped,
+  write_compression becomes Trino's compression_codec session property;
+- backtick identifiers become double quotes.
+A view that Trino creates stores one column, `dummy`, in Glue; the service
+writes the view's real columns there, as Athena does, because dbt-athena
+reads a relation's columns from Glue.
+
+Limits: one Trino, one account and region; no workgroup limits or result
+files in S3 (results stay in memory); query IDs are forgotten on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+
+from scripts.trino_server import TRINO_VERSION, QueryResult, TrinoQueryError, query
+
+LOG = logging.getLogger("athena_local")
+
+CATALOG = "awsdatacatalog"
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+def strip_leading_comments(sql: str) -> str:
+    """The statement without dbt's query-header comment (and any other
+    comment before its first keyword)."""
+    return sql[_LEADING_COMMENTS.match(sql).end() :].strip().rstrip(";").strip()  # type: ignore[union-attr]
+
+
+# --- translation -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrinoStatement:
+    """Run ``sql`` on Trino, with these session properties."""
+
+    sql: str
+    session: dict[str, str] = field(default_factory=dict)
+    view: tuple[str, str] | None = None  # (database, name) of a CREATE VIEW
+
+
+@dataclass(frozen=True)
+class GlueStatement:
+    """Apply Hive DDL to Glue, as Athena does: ``apply(glue)``."""
+
+    apply: Callable[[Any], None]
+
+
+def _unquote_identifier(text: str) -> str:
+    return text.strip().strip('`"').lower()
+
+
+def _table_name(text: str) -> tuple[str, str]:
+    parts = [
+        _unquote_identifier(part)
+        for part in re.split(r"\.(?=(?:[^`\"]*[`\"][^`\"]*[`\"])*[^`\"]*$)", text)
+    ]
+    if len(parts) == 3:
+        parts = parts[1:]
+    if len(parts) != 2:
+        raise ValueError(f"expected database.table, got {text}")
+    return parts[0], parts[1]
+
+
+def _string_literal(text: str) -> str:
+    text = text.strip()
+    if not (text.startswith("'") and text.endswith("'")):
+        raise ValueError(f"expected a string literal, got {text[:80]}")
+    return text[1:-1].replace("''", "'").replace("\\'", "'")
+
+
+def _split_top_level(text: str, separator: str = ",") -> list[str]:
+    """``text`` split at ``separator`` outside quotes, brackets and parentheses."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([<":
+            depth += 1
+        elif char in ")]>":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current))
+    return [part.strip() for part in parts]
+
+
+def _parenthesised(text: str, start: int) -> tuple[str, int]:
+    """The text inside the parentheses opening at ``text[start]``, and the
+    index after the closing one."""
+    assert text[start] == "("
+    depth, quote = 0, ""
+    for index in range(start, len(text)):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : index], index + 1
+    raise ValueError("unbalanced parentheses")
+
+
+def _properties(text: str) -> dict[str, str]:
+    """'k'='v', ... (Hive) as a dict."""
+    result = {}
+    for item in _split_top_level(text):
+        key, _, value = item.partition("=")
+        result[_string_literal(key)] = _string_literal(value)
+    return result
+
+
+_EXTERNAL_TABLE = re.compile(
+    r"create\s+external\s+table\s+(?:if\s+not\s+exists\s+)?(?P<name>[`\"\w.]+)\s*", re.IGNORECASE
+)
+
+
+def external_table_input(statement: str) -> tuple[str, dict[str, Any]]:
+    """The Glue database and TableInput of a Hive CREATE EXTERNAL TABLE."""
+    match = _EXTERNAL_TABLE.match(statement)
+    assert match is not None
+    database, name = _table_name(match.group("name"))
+    body, position = _parenthesised(statement, match.end())
+    columns = []
+    for column in _split_top_level(body):
+        column_name, _, column_type = column.strip().partition(" ")
+        columns.append({"Name": _unquote_identifier(column_name), "Type": column_type.strip()})
+    rest = statement[position:]
+    descriptor: dict[str, Any] = {"Columns": columns, "SerdeInfo": {"Parameters": {}}}
+    parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
+    partition_keys: list[dict[str, str]] = []
+    formats = {
+        "parquet": (
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        ),
+        "textfile": (
+            "org.apache.hadoop.mapred.TextInputFormat",
+            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+        ),
+    }
+    clause = re.compile(
+        r"\s*(?:(?P<partitioned>partitioned\s+by\s*\()"
+        r"|row\s+format\s+serde\s+(?P<serde>'[^']*')"
+        r"|(?P<serdeproperties>with\s+serdeproperties\s*\()"
+        r"|stored\s+as\s+inputformat\s+(?P<input>'[^']*')\s+outputformat\s+(?P<output>'[^']*')"
+        r"|stored\s+as\s+(?P<stored>\w+)"
+        r"|location\s+(?P<location>'[^']*')"
+        r"|(?P<tblproperties>tblproperties\s*\()"
+        r"|comment\s+(?P<comment>'(?:[^']|'')*'))",
+        re.IGNORECASE,
+    )
+    index = 0
+    while rest[index:].strip():
+        found = clause.match(rest, index)
+        if found is None:
+            raise ValueError(f"unsupported CREATE EXTERNAL TABLE clause: {rest[index:][:80]}")
+        index = found.end()
+        if (
+            found.group("partitioned")
+            or found.group("serdeproperties")
+            or found.group("tblproperties")
+        ):
+            inner, index = _parenthesised(rest, index - 1)
+            if found.group("partitioned"):
+                for column in _split_top_level(inner):
+                    key, _, key_type = column.strip().partition(" ")
+                    partition_keys.append(
+                        {"Name": _unquote_identifier(key), "Type": key_type.strip()}
+                    )
+            elif found.group("serdeproperties"):
+                descriptor["SerdeInfo"]["Parameters"].update(_properties(inner))
+            else:
+                parameters.update(_properties(inner))
+        elif found.group("serde"):
+            descriptor["SerdeInfo"]["SerializationLibrary"] = _string_literal(found.group("serde"))
+        elif found.group("input"):
+            descriptor["InputFormat"] = _string_literal(found.group("input"))
+            descriptor["OutputFormat"] = _string_literal(found.group("output"))
+        elif found.group("stored"):
+            stored = found.group("stored").lower()
+            if stored not in formats:
+                raise ValueError(f"unsupported STORED AS {stored}")
+            descriptor["InputFormat"], descriptor["OutputFormat"], serde = formats[stored]
+            descriptor["SerdeInfo"].setdefault("SerializationLibrary", serde)
+        elif found.group("location"):
+            descriptor["Location"] = _string_literal(found.group("location"))
+    if "InputFormat" not in descriptor:
+        descriptor["InputFormat"], descriptor["OutputFormat"], serde = formats["textfile"]
+        descriptor["SerdeInfo"].setdefault("SerializationLibrary", serde)
+    table_input = {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+        "StorageDescriptor": descriptor,
+        "PartitionKeys": partition_keys,
+    }
+    return database, table_input
+
+
+def _create_external_table(statement: str) -> GlueStatement:
+    database, table_input = external_table_input(statement)
+
+    def apply(glue: Any) -> None:
+        glue.create_table(DatabaseName=database, TableInput=table_input)
+
+    return GlueStatement(apply)
+
+
+_SET_TBLPROPERTIES = re.compile(
+    r"alter\s+table\s+(?P<name>[`\"\w.]+)\s+set\s+tblproperties\s*\((?P<properties>.*)\)\s*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+
+# Glue's GetTable answer holds read-only fields that UpdateTable refuses.
+_TABLE_INPUT_FIELDS = (
+    "Name",
+    "Description",
+    "Owner",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "ViewOriginalText",
+    "ViewExpandedText",
+    "TableType",
+    "Parameters",
+)
+
+
+def table_input_of(table: dict[str, Any]) -> dict[str, Any]:
+    """A Glue GetTable answer as an UpdateTable TableInput."""
+    return {name: table[name] for name in _TABLE_INPUT_FIELDS if name in table}
+
+
+def _set_tblproperties(match: re.Match[str]) -> GlueStatement:
+    database, name = _table_name(match.group("name"))
+    properties = _properties(match.group("properties"))
+
+    def apply(glue: Any) -> None:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+        table_input = table_input_of(table)
+        table_input["Parameters"] = {**table.get("Parameters", {}), **properties}
+        glue.update_table(DatabaseName=database, TableInput=table_input)
+
+    return GlueStatement(apply)
+
+
+_DROP_PARTITION = re.compile(
+    r"alter\s+table\s+(?P<name>[`\"\w.]+)\s+drop\s+(?P<if_exists>if\s+exists\s+)?"
+    r"(?P<partitions>partition\s*\(.*\))\s*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _drop_partitions(match: re.Match[str]) -> GlueStatement:
+    """ALTER TABLE ... DROP [IF EXISTS] PARTITION (k='v'), ...: Glue's
+    BatchDeletePartition by value, as Athena runs it."""
+    database, name = _table_name(match.group("name"))
+    specs = []
+    for item in _split_top_level(match.group("partitions")):
+        if not item.lower().startswith("partition"):
+            raise ValueError(f"unsupported DROP PARTITION clause: {item[:80]}")
+        inner, _ = _parenthesised(item, item.index("("))
+        spec = {}
+        for pair in _split_top_level(inner):
+            key, _, value = pair.partition("=")
+            spec[_unquote_identifier(key)] = _string_literal(value)
+        specs.append(spec)
+    if_exists = bool(match.group("if_exists"))
+
+    def apply(glue: Any) -> None:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+        keys = [key["Name"].lower() for key in table.get("PartitionKeys", [])]
+        values = [[spec[key] for key in keys] for spec in specs]
+        if not if_exists:
+            for value in values:
+                glue.get_partition(DatabaseName=database, TableName=name, PartitionValues=value)
+        for start in range(0, len(values), 25):  # Glue's batch limit
+            glue.batch_delete_partition(
+                DatabaseName=database,
+                TableName=name,
+                PartitionsToDelete=[{"Values": value} for value in values[start : start + 25]],
+            )
+
+    return GlueStatement(apply)
+
+
+_CTAS = re.compile(r"create\s+table\s+(?P<name>[`\"\w.]+)\s+with\s*\(", re.IGNORECASE)
+# Athena CTAS properties without a Trino Hive table property of that name.
+_DROPPED_PROPERTIES = {"table_type", "is_external"}
+_RENAMED_PROPERTIES = {"field_delimiter": "textfile_field_separator"}
+
+
+def _ctas(statement: str, match: re.Match[str], tables_location: str | None) -> TrinoStatement:
+    inner, end = _parenthesised(statement, match.end() - 1)
+    kept: list[str] = []
+    session: dict[str, str] = {}
+    for item in _split_top_level(inner):
+        key, _, value = item.partition("=")
+        key = key.strip().lower()
+        if key in _DROPPED_PROPERTIES:
+            continue
+        if key == "write_compression":
+            session[f"{CATALOG}.compression_codec"] = _string_literal(value).upper()
+            continue
+        kept.append(f"{_RENAMED_PROPERTIES.get(key, key)}={value.strip()}")
+    if tables_location and not any(item.startswith("external_location=") for item in kept):
+        # Athena writes such a table under the result location
+        kept.append(f"external_location='{tables_location}'")
+    properties = f" with ({', '.join(kept)})" if kept else ""
+    sql = f"create table {match.group('name')}{properties} {statement[end:].lstrip()}"
+    return TrinoStatement(sql, session)
+
+
+_CREATE_VIEW = re.compile(
+    r"create\s+(?:or\s+replace\s+)?view\s+(?P<name>[`\"\w.]+)\s+as\b", re.IGNORECASE
+)
+
+
+def _backticks_to_quotes(statement: str) -> str:
+    """Hive's `identifier` as SQL's "identifier" (outside string literals)."""
+    out, quote = [], ""
+    for char in statement:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char == "'":
+            quote = char
+        elif char == "`":
+            char = '"'
+        out.append(char)
+    return "".join(out)
+
+
+def translate(sql: str, tables_location: str | None = None) -> TrinoStatement | GlueStatement:
+    """What runs where for one Athena statement. ``tables_location``: where
+    a CTAS without external_location writes (Athena: the query's result
+    location, ``tables/<query id>/``)."""
+    statement = strip_leading_comments(sql)
+    lowered = statement.lower()
+    if re.match(r"create\s+external\s+table\b", lowered):
+        return _create_external_table(statement)
+    if match := _SET_TBLPROPERTIES.match(statement):
+        return _set_tblproperties(match)
+    if match := _DROP_PARTITION.match(statement):
+        return _drop_partitions(match)
+    if match := _CTAS.match(statement):
+        return _ctas(statement, match, tables_location)
+    if match := _CREATE_VIEW.match(statement):
+        return TrinoStatement(statement, view=_table_name(match.group("name")))
+    if re.match(r"(create|drop)\s+(database|schema)\b", lowered):
+        statement = re.sub(r"\A(\w+)\s+database\b", r"\1 schema", statement, flags=re.IGNORECASE)
+    if re.match(r"(create|drop|alter|describe|show)\b", lowered):
+        statement = _backticks_to_quotes(statement)
+    return TrinoStatement(statement)
+
+
+# --- types and values as Athena reports them ------------------------------------
+
+
+def athena_type(trino_type: str) -> str:
+    """Athena's type name for a Trino type signature (what dbt-athena's
+    result conversion knows: bare lower-case names)."""
+    base = trino_type.split("(", 1)[0].strip().lower()
+    if base.startswith("timestamp") and "with time zone" in trino_type:
+        return "timestamp with time zone"
+    return base
+
+
+def hive_type(trino_type: str) -> str:
+    """The Glue (Hive) column type Athena stores for a Trino type."""
+    text = trino_type.strip().lower()
+    base = text.split("(", 1)[0]
+    simple = {
+        "varchar": "string",
+        "char": "string",
+        "integer": "int",
+        "real": "float",
+        "varbinary": "binary",
+        "timestamp": "timestamp",
+    }
+    if base == "decimal":
+        return text
+    if base == "array":
+        return f"array<{hive_type(text[6:-1])}>"
+    if base == "map":
+        key, value = _split_top_level(text[4:-1])
+        return f"map<{hive_type(key)},{hive_type(value)}>"
+    if base == "row":
+        fields = []
+        for item in _split_top_level(text[4:-1]):
+            field_name, _, field_type = item.partition(" ")
+            fields.append(f"{field_name.strip(chr(34))}:{hive_type(field_type)}")
+        return f"struct<{','.join(fields)}>"
+    return simple.get(base, base)
+
+
+def athena_text(value: Any) -> str | None:
+    """A value as Athena's GetQueryResults writes it (VarCharValue)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join("null" if v is None else str(athena_text(v)) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={athena_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+# --- executions -----------------------------------------------------------------
+
+
+@dataclass
+class Execution:
+    query_id: str
+    query: str
+    database: str | None
+    work_group: str
+    output_location: str | None
+    state: str = "QUEUED"
+    reason: str | None = None
+    error_name: str | None = None
+    submitted: float = field(default_factory=time.time)
+    completed: float | None = None
+    statement_type: str = "DML"
+    result: QueryResult | None = None
+    header: bool = True
+
+
+def statement_type(statement: str) -> tuple[str, str]:
+    """Athena's StatementType and SubstatementType of a statement."""
+    first = strip_leading_comments(statement).lower()
+    if re.match(r"create\s+table\b.*\bas\b", first, re.DOTALL):
+        return "DDL", "CREATE_TABLE_AS_SELECT"
+    if first.startswith(("insert",)):
+        return "DML", "INSERT"
+    if first.startswith(("select", "with", "values", "(")):
+        return "DML", "SELECT"
+    if first.startswith(("explain",)):
+        return "UTILITY", "EXPLAIN"
+    if first.startswith(("describe", "show")):
+        return "UTILITY", first.split()[0].upper()
+    return "DDL", first.split()[0].upper() if first else "UNKNOWN"
+
+
+class AthenaLocal:
+    """The executions and the Trino and Glue they run on."""
+
+    def __init__(self, trino_url: str, glue: Any, aws_url: str, workers: int = 8) -> None:
+        self.trino_url = trino_url
+        self.glue = glue
+        self.aws_url = aws_url
+        # the work groups live on the local AWS server (botocore clients
+        # are thread-safe; creating one is not)
+        self.athena = boto3.session.Session().client(
+            "athena", endpoint_url=aws_url, region_name=glue.meta.region_name
+        )
+        self.executions: dict[str, Execution] = {}
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
+
+    def start(self, request: dict[str, Any]) -> dict[str, Any]:
+        context = request.get("QueryExecutionContext", {})
+        work_group = request.get("WorkGroup", "primary")
+        location = request.get("ResultConfiguration", {}).get("OutputLocation")
+        configuration = self._work_group_configuration(work_group)
+        if configuration.get("EnforceWorkGroupConfiguration") or not location:
+            location = configuration.get("ResultConfiguration", {}).get("OutputLocation", location)
+        execution = Execution(
+            query_id=str(uuid.uuid4()),
+            query=request["QueryString"],
+            database=context.get("Database"),
+            work_group=work_group,
+            output_location=location,
+        )
+        execution.statement_type = statement_type(execution.query)[0]
+        with self.lock:
+            self.executions[execution.query_id] = execution
+        self.pool.submit(self._run, execution)
+        return {"QueryExecutionId": execution.query_id}
+
+    def _work_group_configuration(self, name: str) -> dict[str, Any]:
+        """The work group's configuration, as the local AWS server holds it
+        (an unknown group has none)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            group = self.athena.get_work_group(WorkGroup=name)["WorkGroup"]
+        except ClientError:
+            return {}
+        return dict(group.get("Configuration", {}))
+
+    def _run(self, execution: Execution) -> None:
+        execution.state = "RUNNING"
+        try:
+            tables = (
+                f"{execution.output_location.rstrip('/')}/tables/{execution.query_id}/"
+                if execution.output_location
+                else None
+            )
+            action = translate(execution.query, tables)
+            if isinstance(action, GlueStatement):
+                action.apply(self.glue)
+                execution.result = QueryResult([], [], {})
+                execution.header = False
+            else:
+                execution.result = query(
+                    self.trino_url, action.sql, schema=execution.database, session=action.session
+                )
+                # Athena writes a header row first, except for DDL and
+                # utility statements; a write (CTAS, INSERT) returns no rows
+                execution.header = execution.statement_type == "DML"
+                if execution.result.update_type:
+                    execution.result = QueryResult(
+                        [],
+                        [],
+                        execution.result.stats,
+                        execution.result.update_type,
+                        execution.result.update_count,
+                    )
+                if action.view:
+                    self._store_view_columns(*action.view)
+            execution.state = "SUCCEEDED"
+        except TrinoQueryError as error:
+            execution.state, execution.reason = "FAILED", str(error)
+        except Exception as error:
+            execution.state = "FAILED"
+            execution.reason = f"{type(error).__name__}: {error}"
+        finally:
+            execution.completed = time.time()
+            if execution.state == "FAILED":
+                LOG.info("query %s failed: %s", execution.query_id, execution.reason)
+
+    def _store_view_columns(self, database: str, name: str) -> None:
+        """Glue gets the view's columns (Trino stores one called `dummy`)."""
+        described = query(self.trino_url, f'describe "{CATALOG}"."{database}"."{name}"')
+        columns = [{"Name": row[0], "Type": hive_type(row[1])} for row in described.rows]
+        table = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
+        table_input = table_input_of(table)
+        table_input["StorageDescriptor"] = {**table["StorageDescriptor"], "Columns": columns}
+        self.glue.update_table(DatabaseName=database, TableInput=table_input)
+
+    def describe(self, query_id: str) -> dict[str, Any]:
+        execution = self._execution(query_id)
+        kind, subkind = statement_type(execution.query)
+        stats = execution.result.stats if execution.result else {}
+        elapsed = int(((execution.completed or time.time()) - execution.submitted) * 1000)
+        status: dict[str, Any] = {
+            "State": execution.state,
+            "SubmissionDateTime": execution.submitted,
+        }
+        if execution.completed:
+            status["CompletionDateTime"] = execution.completed
+        if execution.reason:
+            status["StateChangeReason"] = execution.reason
+            status["AthenaError"] = {
+                "ErrorCategory": 2,
+                "ErrorType": 1100,
+                "Retryable": False,
+                "ErrorMessage": execution.reason,
+            }
+        description: dict[str, Any] = {
+            "QueryExecutionId": execution.query_id,
+            "Query": execution.query,
+            "StatementType": kind,
+            "SubstatementType": subkind,
+            "Status": status,
+            "WorkGroup": execution.work_group,
+            "Statistics": {
+                "DataScannedInBytes": int(stats.get("physicalInputBytes", 0)),
+                "EngineExecutionTimeInMillis": elapsed,
+                "TotalExecutionTimeInMillis": elapsed,
+            },
+            "EngineVersion": {
+                "SelectedEngineVersion": f"Trino {TRINO_VERSION} (local stand-in)",
+                "EffectiveEngineVersion": f"Trino {TRINO_VERSION} (local stand-in)",
+            },
+        }
+        if execution.database:
+            description["QueryExecutionContext"] = {
+                "Catalog": CATALOG,
+                "Database": execution.database,
+            }
+        if execution.output_location:
+            location = execution.output_location.rstrip("/")
+            description["ResultConfiguration"] = {
+                "OutputLocation": f"{location}/{execution.query_id}.csv"
+            }
+        return {"QueryExecution": description}
+
+    def results(self, query_id: str, next_token: str | None, max_results: int) -> dict[str, Any]:
+        execution = self._execution(query_id)
+        if execution.state != "SUCCEEDED" or execution.result is None:
+            raise AthenaRequestError(
+                "InvalidRequestException",
+                f"Query has not yet finished. Current state: {execution.state}",
+            )
+        result = execution.result
+        rows: list[list[str | None]] = [
+            [athena_text(value) for value in row] for row in result.rows
+        ]
+        if execution.header and result.columns:
+            rows.insert(0, [column["name"] for column in result.columns])
+        start = int(next_token or 0)
+        page = rows[start : start + max_results]
+        answer: dict[str, Any] = {
+            "ResultSet": {
+                "Rows": [
+                    {"Data": [{} if value is None else {"VarCharValue": value} for value in row]}
+                    for row in page
+                ],
+                "ResultSetMetadata": {
+                    "ColumnInfo": [
+                        {
+                            "CatalogName": "hive",
+                            "SchemaName": "",
+                            "TableName": "",
+                            "Name": column["name"],
+                            "Label": column["name"],
+                            "Type": athena_type(column["type"]),
+                            "Precision": 0,
+                            "Scale": 0,
+                            "Nullable": "UNKNOWN",
+                            "CaseSensitive": athena_type(column["type"]) == "varchar",
+                        }
+                        for column in result.columns
+                    ]
+                },
+            },
+        }
+        if result.update_count is not None:
+            answer["UpdateCount"] = result.update_count
+        if start + max_results < len(rows):
+            answer["NextToken"] = str(start + max_results)
+        return answer
+
+    def stop(self, query_id: str) -> dict[str, Any]:
+        execution = self._execution(query_id)
+        if execution.state in {"QUEUED", "RUNNING"}:
+            execution.state, execution.reason = "CANCELLED", "Query cancelled by user"
+        return {}
+
+    def list(self, work_group: str | None) -> dict[str, Any]:
+        with self.lock:
+            ids = [
+                item.query_id
+                for item in self.executions.values()
+                if work_group is None or item.work_group == work_group
+            ]
+        return {"QueryExecutionIds": ids}
+
+    def _execution(self, query_id: str) -> Execution:
+        with self.lock:
+            execution = self.executions.get(query_id)
+        if execution is None:
+            raise AthenaRequestError(
+                "InvalidRequestException", f"QueryExecution {query_id} was not found"
+            )
+        return execution
+
+
+class AthenaRequestError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _handler(service: AthenaLocal) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            LOG.debug(format, *args)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            target = self.headers.get("X-Amz-Target", "")
+            operation = target.rpartition(".")[2]
+            if not target.startswith("AmazonAthena.") or operation not in OPERATIONS:
+                self._forward(body)
+                return
+            try:
+                request = json.loads(body or b"{}")
+                answer = OPERATIONS[operation](service, request)
+                self._reply(200, answer)
+            except AthenaRequestError as error:
+                self._reply(400, {"__type": error.code, "Message": str(error)})
+
+        def _reply(self, status: int, answer: dict[str, Any]) -> None:
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _forward(self, body: bytes) -> None:
+            """Any other call: to the local AWS server, as it came."""
+            headers = {
+                name: value
+                for name, value in self.headers.items()
+                if name.lower() not in {"host", "content-length", "connection"}
+            }
+            request = urllib.request.Request(
+                service.aws_url + self.path, data=body, headers=headers, method="POST"
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    status, data, kind = response.status, response.read(), response.headers
+            except urllib.error.HTTPError as error:
+                status, data, kind = error.code, error.read(), error.headers
+            self.send_response(status)
+            self.send_header("Content-Type", kind.get("Content-Type", "application/x-amz-json-1.1"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+OPERATIONS: dict[str, Callable[[AthenaLocal, dict[str, Any]], dict[str, Any]]] = {
+    "StartQueryExecution": lambda service, request: service.start(request),
+    "GetQueryExecution": lambda service, request: service.describe(request["QueryExecutionId"]),
+    "GetQueryResults": lambda service, request: service.results(
+        request["QueryExecutionId"], request.get("NextToken"), int(request.get("MaxResults", 1000))
+    ),
+    "StopQueryExecution": lambda service, request: service.stop(request["QueryExecutionId"]),
+    "ListQueryExecutions": lambda service, request: service.list(request.get("WorkGroup")),
+}
+
+
+@contextmanager
+def athena_local(trino_url: str, aws_url: str, glue: Any) -> Iterator[tuple[str, AthenaLocal]]:
+    """Serve the Athena API on a free port of 127.0.0.1; yield its URL and
+    the service (its executions, for tests and benchmarks)."""
+    service = AthenaLocal(trino_url, glue, aws_url)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(service))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="athena-local", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", service
+    finally:
+        server.shutdown()
+        server.server_close()
+        service.pool.shutdown(wait=False, cancel_futures=True)

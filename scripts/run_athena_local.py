@@ -1,0 +1,234 @@
+"""Run the STEDI lakehouse's athena target on a local Athena stand-in.
+
+No AWS account: moto serves S3 and Glue on 127.0.0.1, Trino (the engine
+Athena v3 is built on) runs the queries over them, and a small local
+service answers dbt-athena's Athena API calls with Trino
+(scripts/athena_local.py). The command bootstraps the bucket, Glue
+databases and work group (scripts/bootstrap_aws.py), loads the landing
+folder with the loader (scripts/load_landing.py), runs `dbt build --target
+athena`, and prints the same zone summary and row accounting as `make run`.
+
+Everything starts empty and stops at the end of the command: each run is a
+full build. It uses the local target's public development pseudonym key,
+so its pseudonymous keys equal the local Spark build's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.athena_local import AthenaLocal, athena_local
+from scripts.aws_session import AwsTarget
+from scripts.bootstrap_aws import BootstrapOptions, bootstrap
+from scripts.generate_landing import has_landing_data
+from scripts.load_landing import LoadOptions, load
+from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.project_paths import PROFILES_DIR, PROJECT_DIR
+from scripts.trino_server import TRINO_VERSION, AwsEndpoint, TrinoSetupError, trino_server
+
+LOG = logging.getLogger("run_athena_local")
+BUCKET = "stedi-local"
+REGION = "eu-west-1"
+
+
+def development_pseudonym_key() -> str:
+    """The local target's public development key (profiles/profiles.yml)."""
+    import yaml
+
+    profiles = yaml.safe_load((PROFILES_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    local = profiles["stedi"]["outputs"]["local"]
+    return str(local["server_side_parameters"]["spark.stedi.pseudonym_key"])
+
+
+def athena_environment(
+    endpoint: str, bucket: str, athena_endpoint: str | None = None
+) -> dict[str, str]:
+    """The athena target's environment against a local AWS API server at
+    ``endpoint`` (and, if given, the Athena stand-in at ``athena_endpoint``),
+    with its results and tables in ``bucket``."""
+    env = fake_aws_environment()
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "DBT_PROFILES_DIR": str(PROFILES_DIR),
+            "STEDI_ATHENA_REGION": REGION,
+            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{bucket}/athena-results/",
+            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{bucket}/warehouse/",
+            "STEDI_ATHENA_WORK_GROUP": "stedi",
+        }
+    )
+    if athena_endpoint:
+        env["AWS_ENDPOINT_URL_ATHENA"] = athena_endpoint
+        # a local query finishes in well under a second: poll often
+        env["STEDI_ATHENA_POLL_INTERVAL"] = "0.1"
+    return env
+
+
+@dataclass(frozen=True)
+class LocalAthena:
+    """The running stand-in: the AWS server, Trino, the Athena service."""
+
+    aws_url: str
+    trino_url: str
+    athena_url: str
+    service: AthenaLocal
+    bucket: str
+
+    def environment(self) -> dict[str, str]:
+        return athena_environment(self.aws_url, self.bucket, self.athena_url)
+
+    def target(self) -> AwsTarget:
+        return AwsTarget(region=REGION, endpoint_url=self.aws_url)
+
+
+@contextmanager
+def local_athena(
+    work: Path, bucket: str = BUCKET, pseudonym_key: str | None = None
+) -> Iterator[LocalAthena]:
+    """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
+    databases, work group and pseudonym key bootstrapped; all stopped on
+    exit."""
+    saved = dict(os.environ)
+    os.environ.update(fake_aws_environment())
+    try:
+        with moto_server(work, "scripts.local_aws_server") as aws_url:
+            target = AwsTarget(region=REGION, endpoint_url=aws_url)
+            aws = AwsEndpoint(aws_url, region=REGION, access_key=os.environ["AWS_ACCESS_KEY_ID"])
+            with (
+                trino_server(aws, work) as trino_url,
+                athena_local(trino_url, aws_url, target.client("glue")) as (athena_url, service),
+            ):
+                os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url
+                key = pseudonym_key or development_pseudonym_key()
+                options = BootstrapOptions(bucket=bucket, pseudonym_key=key, tls_only=False)
+                bootstrap(target, options)
+                yield LocalAthena(aws_url, trino_url, athena_url, service, bucket)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def dbt(
+    local: LocalAthena, *args: str, work: Path, variables: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """A dbt command on the athena target against the stand-in, its output
+    passed through."""
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--target",
+        "athena",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps(variables),
+    ]
+    return subprocess.run(command, cwd=PROJECT_DIR, env=local.environment(), check=False)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.run_athena_local",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python -m scripts.run_athena_local --landing-root data/landing",
+    )
+    parser.add_argument(
+        "--landing-root",
+        type=Path,
+        default=PROJECT_DIR / "data" / "landing",
+        help="folder with customer/, accelerometer/, step_trainer/ files (default data/landing)",
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="accepted for symmetry with make run; every run here starts empty",
+    )
+    parser.add_argument(
+        "--no-enforce-consent-date",
+        action="store_true",
+        help="admit all readings of consenting customers, even those before consent",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the servers' logs and dbt's target/ here (default: a temporary folder)",
+    )
+    return parser.parse_args(argv)
+
+
+def run(landing_root: Path, work: Path, enforce_consent_date: bool) -> int:
+    started = time.monotonic()
+    with local_athena(work) as local:
+        summary = load(landing_root, local.target(), LoadOptions(bucket=local.bucket))
+        LOG.info("%s", summary.report())
+        if summary.exit_code != 0:
+            return 1
+        variables = {
+            "landing_root": f"s3://{local.bucket}/landing",
+            "enforce_consent_date": enforce_consent_date,
+        }
+        LOG.info(
+            "dbt build --target athena on Trino %s (stand-in at %s)",
+            TRINO_VERSION,
+            local.athena_url,
+        )
+        if dbt(
+            local, "build", "--exclude-resource-type", "unit_test", work=work, variables=variables
+        ).returncode:
+            LOG.error("dbt build failed (details above and in %s)", work / "logs" / "dbt.log")
+            return 1
+        engine = json.dumps({"engine": f"Trino {TRINO_VERSION}"})
+        if dbt(
+            local,
+            "run-operation",
+            "print_zone_summary",
+            "--args",
+            engine,
+            work=work,
+            variables=variables,
+        ).returncode:
+            return 1
+    LOG.info("done in %.0f s", time.monotonic() - started)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    args = parse_args(argv)
+    landing_root = args.landing_root.resolve()
+    if not has_landing_data(landing_root):
+        LOG.error(
+            "%s has no customer/, accelerometer/ and step_trainer/ folders of *.json", landing_root
+        )
+        return 2
+    try:
+        if args.work_dir:
+            args.work_dir.mkdir(parents=True, exist_ok=True)
+            return run(landing_root, args.work_dir.resolve(), not args.no_enforce_consent_date)
+        with tempfile.TemporaryDirectory(prefix="stedi-athena-") as work:
+            return run(landing_root, Path(work), not args.no_enforce_consent_date)
+    except TrinoSetupError as error:
+        LOG.error("%s", error)
+        return 2
+    except KeyboardInterrupt:
+        LOG.error("interrupted; the local servers are stopped")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
