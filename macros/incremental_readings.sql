@@ -339,16 +339,46 @@
 {%- endmacro %}
 
 {% macro athena__drop_reading_date_partitions(relation, dates) -%}
-    {#- Deletes the partitions' S3 objects and Glue entries (the adapter's
-        own helper, which insert_overwrite also uses); no SQL to run. It
-        acts while the hook is rendered, so only in a command that builds. -#}
-    {%- if flags.WHICH not in ['run', 'build'] -%}{{ return('') }}{%- endif -%}
-    {%- set conditions = [] -%}
+    {#- Deletes each partition's S3 objects (Hive's layout,
+        <table>/reading_date=<value>/), then its Glue entry by value (ALTER
+        TABLE ... DROP PARTITION). Not the adapter's clean_up_partitions: it
+        finds partitions by a Glue filter expression, and Glue fails every
+        filter on a date key once the null partition exists (its value,
+        __HIVE_DEFAULT_PARTITION__, is no date). No SQL to return: it acts
+        while the hook is rendered, so only in a command that builds. -#}
+    {%- if flags.WHICH not in ['run', 'build'] or dates | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set location = adapter.get_glue_table_location(relation) -%}
+    {%- if location is none -%}{{ return('') }}{%- endif -%}
+    {%- set partitions = [] -%}
     {%- for value in dates -%}
         {#- Hive's name for the null partition, which Athena writes too -#}
-        {%- do conditions.append("reading_date='"
-            ~ ("__HIVE_DEFAULT_PARTITION__" if value is none else value) ~ "'") -%}
+        {%- set name = "__HIVE_DEFAULT_PARTITION__" if value is none else value | string -%}
+        {%- do adapter.delete_from_s3(location.rstrip('/') ~ '/reading_date=' ~ name ~ '/') -%}
+        {%- do partitions.append("partition (reading_date = '" ~ name ~ "')") -%}
     {%- endfor -%}
-    {%- do adapter.clean_up_partitions(relation, conditions) -%}
+    {%- do run_ddl('alter table `' ~ relation.schema ~ '`.`' ~ relation.identifier
+        ~ '` drop if exists ' ~ partitions | join(', ')) -%}
     {{ return('') }}
 {%- endmacro %}
+
+
+{% macro delete_overlapping_partitions(target_relation, tmp_relation, partitioned_by) %}
+    {#- Overrides dbt-athena's step of insert_overwrite on Hive tables (the
+        partitions the new rows fall in are emptied before the insert). Its
+        own finds them by Glue filter expressions, which fail on the null
+        date (see athena__drop_reading_date_partitions) and render a null
+        date as 'None'. The project partitions by reading_date alone. -#}
+    {%- if partitioned_by | list != ['reading_date'] -%}
+        {{ exceptions.raise_compiler_error(
+            target_relation ~ ": insert_overwrite here partitions by reading_date only, not "
+            ~ partitioned_by | join(', ')) }}
+    {%- endif -%}
+    {%- set found = run_query('select distinct reading_date from ' ~ tmp_relation) -%}
+    {%- set dates = [] -%}
+    {%- for row in found.rows -%}
+        {%- do dates.append(none if row[0] is none else row[0] | string) -%}
+    {%- endfor -%}
+    {%- do athena__drop_reading_date_partitions(target_relation, dates) -%}
+{% endmacro %}
