@@ -11,19 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scripts import dbt_invoke
-from scripts.local_s3 import fake_aws_environment
+from scripts.run_athena_local import development_pseudonym_key
 
 FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"
-
-
-def development_pseudonym_key() -> str:
-    """The local target's public development key, as profiles.yml sets it."""
-    profiles = yaml.safe_load((dbt_invoke.PROFILES_DIR / "profiles.yml").read_text())
-    local = profiles["stedi"]["outputs"]["local"]
-    return str(local["server_side_parameters"]["spark.stedi.pseudonym_key"])
 
 
 def pseudonymous_key(domain: str, value: str, key: str | None = None) -> str:
@@ -96,20 +87,3 @@ def run_venv_command(
         timeout=900,
         check=False,
     )
-
-
-def athena_environment(endpoint: str, bucket: str) -> dict[str, str]:
-    """The athena target's environment against a local AWS API server at
-    ``endpoint``, with its results and tables in ``bucket``."""
-    env = fake_aws_environment()
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "DBT_PROFILES_DIR": str(dbt_invoke.PROFILES_DIR),
-            "STEDI_ATHENA_REGION": "eu-west-1",
-            "STEDI_ATHENA_S3_STAGING_DIR": f"s3://{bucket}/athena-results/",
-            "STEDI_ATHENA_S3_DATA_DIR": f"s3://{bucket}/warehouse/",
-            "STEDI_ATHENA_WORK_GROUP": "stedi",
-        }
-    )
-    return env

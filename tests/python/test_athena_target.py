@@ -1,17 +1,19 @@
-"""The athena target, proven without an AWS account.
+"""The athena target executed for real, row for row equal to local Spark.
 
-1. `dbt build --target athena` loads the seed and runs every model and the
-   landing macro through
-   dbt-athena against a local AWS API server (moto, with Athena's catalog
-   side effects: tests/python/fake_athena_server.py); every statement the
-   server received parses as Athena SQL (sqlglot).
-2. The models lint clean as Athena SQL (sqlfluff, jinja templater).
-3. The compiled Athena SELECT of every model, transpiled to DuckDB and run
-   over the fixture landing lines, which DuckDB reads itself, returns
-   exactly the rows of the Spark build, line by line, verdicts and parsed
-   values and pseudonymous keys included: Trino's hmac_sha256 is emulated in
-   DuckDB by a SQL macro that is itself checked against Python's hmac, and
-   Trino's JSON functions by scripts/trino_json.py.
+dbt-athena (unmodified) builds the project on the local Athena stand-in
+(scripts/athena_local.py): Trino 476, the engine Athena v3 is built on, runs
+every statement over moto's S3 and Glue, which dbt-athena reads directly
+too. The landing folder goes up through the loader; Spark builds the same
+folder. Every model and rejected view must then hold exactly Spark's rows
+(all columns but the times of screening and of the file's delivery), and
+the zone summary and row accounting must read the same:
+- on the fixture landing zone, under both values of enforce_consent_date,
+  with every data test and unit test run on Trino;
+- through incremental runs: new files, a consent change and an erasure, and
+  a reading that moves out of the null date (the null partition in Glue);
+- on generated data (scale 1);
+- on the public data set, when STEDI_PUBLIC_LANDING names its landing
+  folder (not in make test).
 """
 
 from __future__ import annotations
@@ -19,169 +21,326 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import sqlglot
 
-from scripts.aws_session import AwsTarget
-from scripts.bootstrap_aws import BootstrapOptions, bootstrap
+from scripts import dbt_invoke
+from scripts.erasure_request import email_hash, erasure_salt
+from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import LoadOptions, load
-from scripts.local_s3 import fake_aws_environment, moto_server
-from scripts.reference_duckdb import (
-    HMAC_SHA256_MACROS,
-    create_models,
-    landing_line_tables,
-    models_in_build_order,
-    prepare,
-)
+from scripts.run_athena_local import BUCKET, LocalAthena, athena_environment, local_athena
+from scripts.trino_server import QueryResult, query
 from tests.python.lakehouse import (
     FIXTURE_LANDING,
     Lakehouse,
-    athena_environment,
     development_pseudonym_key,
-    pseudonymous_key,
     run_venv_command,
 )
+from tests.python.test_incremental import (
+    FIRST_DATE,
+    IVY,
+    MODELS,
+    bob_withdraws_consent,
+    next_day_readings,
+)
 
-BUCKET = "stedi-athena-test"
+# columns that differ by when and how a file arrived, not by what it says
+NOT_COMPARED = {"screened_at", "landing_file_modified_ms"}
 
 
 @dataclass
-class AthenaRun:
-    endpoint: str
-    target_path: Path
-    statements: list[str]
-    output: str
+class Engines:
+    """The stand-in and the test session's Spark over one landing folder."""
+
+    local: LocalAthena
+    work: Path
+    lakehouse: Lakehouse
+    landing: Path
+    prefix: str = "landing"
+
+    def variables(self, enforce_consent_date: bool) -> dict[str, Any]:
+        return {
+            "landing_root": f"s3://{BUCKET}/{self.prefix}",
+            "enforce_consent_date": enforce_consent_date,
+        }
+
+    def load(self) -> None:
+        summary = load(self.landing, self.local.target(), LoadOptions(BUCKET, prefix=self.prefix))
+        assert summary.exit_code == 0, summary.report()
+
+    def athena(
+        self, *args: str, enforce_consent_date: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return run_venv_command(
+            "dbt",
+            *args,
+            "--target",
+            "athena",
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+            "--vars",
+            json.dumps(self.variables(enforce_consent_date)),
+            env={**self.local.environment(), **(env or {})},
+        )
+
+    def spark(self, *args: str, enforce_consent_date: bool = True) -> Any:
+        variables = {
+            "landing_root": str(self.landing),
+            "enforce_consent_date": enforce_consent_date,
+        }
+        return dbt_invoke.run([*args, *dbt_invoke.dbt_vars(variables)], self.lakehouse.target_path)
+
+    def build_both(self, *args: str, enforce_consent_date: bool = True) -> str:
+        """The same dbt build on both engines; the athena output."""
+        completed = self.athena("build", *args, enforce_consent_date=enforce_consent_date)
+        assert completed.returncode == 0, completed.stdout[-6000:]
+        result = self.spark("build", *args, enforce_consent_date=enforce_consent_date)
+        assert result.success, result.exception
+        return completed.stdout
+
+    def trino(self, sql: str, session: dict[str, str] | None = None) -> QueryResult:
+        return query(self.local.trino_url, sql, session=session)
+
+    def assert_equal(self) -> int:
+        """Every model's rows on Trino equal Spark's; the rows compared."""
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.getOrCreate()
+        compared = 0
+        for relation in MODELS:
+            frame = spark.table(relation)
+            columns = [column for column in frame.columns if column not in NOT_COMPARED]
+            on_spark = comparable(tuple(row) for row in frame.select(*columns).collect())
+            column_list = ", ".join(f'"{column}"' for column in columns)
+            result = self.trino(f"select {column_list} from awsdatacatalog.{relation}")
+            on_trino = comparable(tuple(row) for row in result.rows)
+            if on_trino != on_spark:
+                spark_set, trino_set = set(on_spark), set(on_trino)
+                only_trino = [row for row in on_trino if row not in spark_set][:3]
+                only_spark = [row for row in on_spark if row not in trino_set][:3]
+                pytest.fail(
+                    f"{relation} {columns}: only on Trino {only_trino}, only on Spark {only_spark}"
+                )
+            compared += len(on_spark)
+        return compared
 
 
-def run_athena_build(work: Path, endpoint: str) -> Any:
-    """`dbt build` of the seed and every model on the athena target (data
-    tests need query results, which moto's Athena does not compute)."""
-    return run_venv_command(
-        "dbt",
-        "build",
-        "--target",
-        "athena",
-        "--exclude-resource-type",
-        "test",
-        "unit_test",
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps({"landing_root": f"s3://{BUCKET}/landing"}),
-        env=athena_environment(endpoint, BUCKET),
-    )
+def normalized(value: Any) -> Any:
+    """One text for a value as each engine returns it: a landing file by
+    its path under the landing root (file: on Spark, s3:// on Trino), times
+    as Trino writes them."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isnan(value) and value == int(value):
+        return int(value)
+    if isinstance(value, str) and value.startswith(("s3://", "file:")):
+        return value.rsplit("/", 2)[-2] + "/" + value.rsplit("/", 1)[-1]
+    return value
 
 
-def received_statements(target: AwsTarget) -> list[str]:
-    """Every query the server's Athena received, in order."""
-    athena = target.client("athena")
-    ids: list[str] = []
-    arguments: dict[str, Any] = {"WorkGroup": "stedi"}
-    while True:
-        page = athena.list_query_executions(**arguments)
-        ids.extend(page.get("QueryExecutionIds", []))
-        if not page.get("NextToken"):
-            break
-        arguments["NextToken"] = page["NextToken"]
-    executions = [
-        athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"] for query_id in ids
-    ]
-    executions.sort(key=lambda item: item["Status"]["SubmissionDateTime"])
-    return [item["Query"] for item in executions]
+def comparable(rows: Any) -> list[tuple[Any, ...]]:
+    normal = [tuple(normalized(value) for value in row) for row in rows]
+    return sorted(normal, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
 @pytest.fixture(scope="module")
-def athena_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRun]:
+def engines(lakehouse: Lakehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
     work = tmp_path_factory.mktemp("athena")
-    saved = dict(os.environ)
-    try:
-        with moto_server(work, "tests.python.fake_athena_server") as endpoint:
-            os.environ.update(fake_aws_environment())
-            target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
-            # The local target's key, so that DuckDB can compare with Spark.
-            options = BootstrapOptions(
-                bucket=BUCKET, pseudonym_key=development_pseudonym_key(), tls_only=False
-            )
-            bootstrap(target, options)
-            load(FIXTURE_LANDING, target, LoadOptions(bucket=BUCKET))
-            completed = run_athena_build(work, endpoint)
-            assert completed.returncode == 0, completed.stdout[-6000:]
-            yield AthenaRun(
-                endpoint, work / "target", received_statements(target), completed.stdout
-            )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    landing = work / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    lakehouse.invalidate()
+    with local_athena(work) as local:
+        engines = Engines(local, work, lakehouse, landing)
+        engines.load()
+        # what the loader does not deliver, a user may still put there
+        stray = landing / "accelerometer" / "readings-7-not-data.txt"
+        local.target().client("s3").put_object(
+            Bucket=BUCKET, Key=f"landing/accelerometer/{stray.name}", Body=stray.read_bytes()
+        )
+        yield engines
+    lakehouse.invalidate()
 
 
-def test_dbt_run_on_athena_builds_every_model_and_landing_table(athena_run: AthenaRun) -> None:
-    # 2 hooks + 1 seed + 11 models
-    assert "Done. PASS=14 WARN=0 ERROR=0 SKIP=0" in athena_run.output
-    text = " ".join(" ".join(athena_run.statements).split()).lower()
-    for landing in ("customer", "accelerometer", "step_trainer"):
-        assert f"create external table `stedi_landing`.`{landing}`" in text
-    # text tables of whole lines: no JSON SerDe reads the landing zone
-    assert text.count("org.apache.hadoop.hive.serde2.regexserde") == 3
-    assert "jsonserde" not in text
-    for view in (
-        "customer_rejected",
-        "accelerometer_rejected",
-        "step_trainer_rejected",
-    ):
-        assert f'create or replace view "awsdatacatalog"."stedi_landing"."{view}" as' in text
-    for table in (
-        '"stedi_landing"."customer_screened"',
-        '"stedi_landing"."accelerometer_screened"',
-        '"stedi_landing"."step_trainer_screened"',
-        '"stedi_trusted"."customer_trusted"',
-        '"stedi_trusted"."accelerometer_trusted"',
-        '"stedi_trusted"."step_trainer_trusted"',
-        '"stedi_curated"."customers_curated"',
-        '"stedi_curated"."machine_learning_curated"',
-    ):
-        assert f'create table "awsdatacatalog".{table}' in text
-    assert text.count("format='parquet'") == 9  # 8 tables and the seed
-    assert 'create table "awsdatacatalog"."stedi_landing"."erasure_requests"' in text
-    # the key is read from its table, never written into a statement
-    assert "select pseudonym_key from awsdatacatalog.stedi_restricted.pseudonym_key" in text
-    assert development_pseudonym_key() not in " ".join(athena_run.statements)
+def test_without_consent_date_enforcement_trino_equals_spark(engines: Engines) -> None:
+    engines.build_both(
+        "--full-refresh", "--exclude-resource-type", "unit_test", enforce_consent_date=False
+    )
+    assert engines.assert_equal() > 100
 
 
-def test_athena_target_refuses_to_build_without_its_pseudonym_key(tmp_path: Path) -> None:
-    saved = dict(os.environ)
-    try:
-        with moto_server(tmp_path, "tests.python.fake_athena_server") as endpoint:
-            os.environ.update(fake_aws_environment())
-            target = AwsTarget(region="eu-west-1", endpoint_url=endpoint)
-            bootstrap(target, BootstrapOptions(bucket=BUCKET, tls_only=False))  # no key table
-            completed = run_athena_build(tmp_path, endpoint)
-            statements = received_statements(target)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert completed.returncode != 0
-    assert "No pseudonym key table stedi_restricted.pseudonym_key" in completed.stdout
-    assert not [s for s in statements if "create table" in s.lower()]  # no model was built
+def test_a_full_build_runs_every_test_on_trino_and_equals_spark(engines: Engines) -> None:
+    output = engines.build_both("--full-refresh")
+    assert "ERROR=0" in output and "WARN=0" in output
+    # 45 data tests, 9 unit tests, 11 models, 1 seed, 2 hooks (the exposure: no-op)
+    passed = int(output.split("PASS=", 1)[1].split()[0])
+    assert passed >= 60, output[-2000:]
+    assert engines.assert_equal() > 100
 
 
-def test_every_statement_sent_to_athena_parses_as_athena_sql(athena_run: AthenaRun) -> None:
-    assert len(athena_run.statements) >= 20
+def test_every_statement_is_athena_sql_and_no_secret_is_in_one(engines: Engines) -> None:
+    statements = [item.query for item in engines.local.service.executions.values()]
+    assert len(statements) >= 100
     errors = []
-    for statement in athena_run.statements:
+    for statement in statements:
         try:
             sqlglot.parse(statement, read="athena", error_level=sqlglot.ErrorLevel.RAISE)
         except sqlglot.errors.ParseError as error:
             errors.append(f"{error}\n{statement[:500]}")
     assert errors == []
+    text = " ".join(" ".join(statements).split()).lower()
+    # text tables of whole lines: no JSON SerDe reads the landing zone
+    assert "org.apache.hadoop.hive.serde2.regexserde" in text
+    assert "jsonserde" not in text
+    # the key is read from its table, never written into a statement
+    assert "select pseudonym_key from awsdatacatalog.stedi_restricted.pseudonym_key" in text
+    assert development_pseudonym_key() not in " ".join(statements)
+
+
+def test_the_zone_summary_and_accounting_equal_spark(
+    engines: Engines, capfd: pytest.CaptureFixture[str]
+) -> None:
+    completed = engines.athena(
+        "run-operation", "print_zone_summary", "--args", '{engine: "Trino 476"}'
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert "rows per zone (target athena on Trino 476)" in completed.stdout
+    capfd.readouterr()
+    assert engines.spark("run-operation", "print_zone_summary").success
+    on_spark = capfd.readouterr().out
+
+    def body(text: str) -> list[str]:
+        lines = [line.strip() for line in text.splitlines()]
+        start = next(i for i, line in enumerate(lines) if "rows per zone" in line)
+        return [line for line in lines[start + 1 :] if line and not line[0].isdigit()]
+
+    athena_body = body(completed.stdout)
+    assert athena_body == body(on_spark)
+    assert "= balanced" in " ".join(athena_body)
+
+
+def test_incremental_runs_on_trino_equal_spark(engines: Engines) -> None:
+    # new files: the next day's readings
+    next_day_readings(engines.landing)
+    engines.load()
+    engines.build_both("--exclude-resource-type", "seed", "unit_test")
+    engines.assert_equal()
+    # a consent change and an erasure
+    bob_withdraws_consent(engines.landing)
+    engines.load()
+    request = f"('{email_hash(IVY, erasure_salt())}', date '2026-11-28')"
+    engines.trino(f"insert into awsdatacatalog.stedi_landing.erasure_requests values {request}")
+    engines.lakehouse.rows(f"insert into stedi_landing.erasure_requests values {request}")
+    engines.build_both("--exclude-resource-type", "seed", "unit_test")
+    engines.assert_equal()
+    erased = engines.trino(
+        "select distinct exclusion_reason from awsdatacatalog.stedi_landing.accelerometer_screened"
+        f" where user_email = '{IVY}'"
+    )
+    assert erased.rows == [["erased"]]
+
+
+def move_to_null_date_on_trino(engines: Engines, table: str, time_column: str) -> str:
+    """Put the first admitted reading of FIRST_DATE back in the null date as
+    implausible_time, as a screening before its time had come left it; the
+    condition that finds it."""
+    relation = f"awsdatacatalog.{table}"
+    columns = [row[0] for row in engines.trino(f"describe {relation}").rows]
+    identity = [column for column in columns if column.startswith("raw_")] + ["landing_file"]
+    [chosen] = engines.trino(
+        f"select {', '.join(identity)} from {relation}"
+        f" where reading_date = date '{FIRST_DATE}' and exclusion_reason is null"
+        f" order by {time_column}, landing_file limit 1"
+    ).rows
+    condition = " and ".join(
+        f"{column} is not distinct from {sql_literal(value)}"
+        for column, value in zip(identity, chosen, strict=True)
+    )
+    replaced = {
+        "exclusion_reason": (
+            f"case when {condition} then 'implausible_time' else exclusion_reason end"
+        ),
+        "reading_date": f"case when {condition} then null else reading_date end",
+    }
+    select = ", ".join(replaced.get(column, column) for column in columns)
+    engines.trino(
+        f"insert into {relation} select {select} from {relation}"
+        f" where reading_date = date '{FIRST_DATE}' or reading_date is null",
+        session={"awsdatacatalog.insert_existing_partitions_behavior": "OVERWRITE"},
+    )
+    moved = engines.trino(f"select reading_date from {relation} where {condition}").rows
+    assert moved == [[None]]
+    return condition
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def test_a_reading_leaves_the_null_date_on_trino_as_on_spark(engines: Engines) -> None:
+    before = engines.assert_equal()
+    conditions = {
+        table: move_to_null_date_on_trino(engines, table, time_column)
+        for table, time_column in [
+            ("stedi_landing.accelerometer_screened", "reading_time_ms"),
+            ("stedi_landing.step_trainer_screened", "sensor_reading_time_ms"),
+        ]
+    }
+    completed = engines.athena("build", "--exclude-resource-type", "seed", "unit_test")
+    assert completed.returncode == 0, completed.stdout[-6000:]
+    for table, condition in conditions.items():
+        assert engines.trino(
+            f"select reading_date, exclusion_reason from awsdatacatalog.{table} where {condition}"
+        ).rows == [[FIRST_DATE.isoformat(), None]]
+    assert engines.assert_equal() == before  # Spark's rows, unchanged
+
+
+def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
+    generated = engines.work / "generated"
+    generate(GeneratorConfig(out=generated, scale=1))
+    engines.landing, engines.prefix = generated, "generated"
+    engines.load()
+    engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
+    assert engines.assert_equal() > 10_000
+
+
+@pytest.mark.skipif(
+    not os.environ.get("STEDI_PUBLIC_LANDING"),
+    reason="set STEDI_PUBLIC_LANDING to the public data set's landing folder to compare it",
+)
+def test_the_public_data_set_on_trino_equals_spark(engines: Engines) -> None:
+    """By flag, not in make test: the public data set is not in the repository."""
+    engines.landing = Path(os.environ["STEDI_PUBLIC_LANDING"]).resolve()
+    engines.prefix = "public"
+    engines.load()
+    engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
+    assert engines.assert_equal() > 10_000
+
+
+def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: Engines) -> None:
+    # another schema prefix: its <prefix>_restricted.pseudonym_key does not exist
+    completed = engines.athena("build", env={"STEDI_ATHENA_SCHEMA": "nokey"})
+    assert completed.returncode != 0
+    assert "No pseudonym key table nokey_restricted.pseudonym_key" in completed.stdout
+    created = [
+        item.query
+        for item in engines.local.service.executions.values()
+        if "nokey" in item.query and "create table" in item.query.lower()
+    ]
+    assert created == []  # no model was built
 
 
 def test_models_lint_clean_as_athena_sql() -> None:
@@ -190,76 +349,6 @@ def test_models_lint_clean_as_athena_sql() -> None:
     )
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert "FAIL" not in completed.stdout
-
-
-# --- 3. semantic equivalence ------------------------------------------------
-
-
-def duckdb_lakehouse(compiled: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Every model, as compiled for Athena and transpiled to DuckDB, over the
-    fixture landing lines as DuckDB reads them itself, in one in-process
-    DuckDB."""
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.builder.getOrCreate()
-    connection = duckdb.connect()
-    seed = spark.table("stedi_landing.erasure_requests").collect()
-    prepare(connection, development_pseudonym_key(), [tuple(row) for row in seed])
-    lines = landing_line_tables(connection, FIXTURE_LANDING)
-    assert all(lines.values()), lines
-    create_models(connection, compiled, manifest)
-    return connection
-
-
-def test_duckdb_hmac_emulation_is_python_hmac() -> None:
-    connection = duckdb.connect()
-    connection.execute(HMAC_SHA256_MACROS)
-    for key, value in [
-        ("k" * 32, "ann"),
-        (development_pseudonym_key(), "Zürich-7"),
-        ("x" * 64, ""),
-    ]:
-        [(digest,)] = connection.execute(
-            "select lower(hex(hmac_sha256(encode('device:' || ?), encode(?))))", [value, key]
-        ).fetchall()
-        assert digest == pseudonymous_key("device", value, key=key)
-
-
-def normalized(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
-    if isinstance(value, float) and not math.isnan(value) and value == int(value):
-        return int(value)
-    return value
-
-
-def sorted_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    normal = [tuple(normalized(value) for value in row) for row in rows]
-    return sorted(normal, key=lambda row: tuple((v is None, str(v)) for v in row))
-
-
-def test_athena_sql_returns_the_spark_rows_for_every_model(
-    athena_run: AthenaRun, lakehouse: Lakehouse
-) -> None:
-    lakehouse.build(enforce_consent_date=True)  # also the landing rows DuckDB reads
-    manifest = json.loads((athena_run.target_path / "manifest.json").read_text())
-    compiled = athena_run.target_path / "compiled" / "stedi"
-    duck = duckdb_lakehouse(compiled, manifest)
-    compared = 0
-    for node in models_in_build_order(manifest):
-        relation = f"{node['schema']}.{node['name']}"
-        from pyspark.sql import SparkSession
-
-        spark_frame = SparkSession.builder.getOrCreate().table(relation)
-        # when a verdict was made differs between the two runs
-        columns = [column for column in spark_frame.columns if column != "screened_at"]
-        spark_rows = [tuple(row) for row in spark_frame.select(*columns).collect()]
-        column_list = ", ".join(f'"{column}"' for column in columns)
-        duck_rows = duck.execute(f"select {column_list} from awsdatacatalog.{relation}").fetchall()
-        assert sorted_rows(duck_rows) == sorted_rows(spark_rows), relation
-        assert spark_rows, relation  # the fixture puts rows in every model
-        compared += 1
-    assert compared == 11
 
 
 @pytest.mark.parametrize(
