@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install run run-athena-local test lint pytest java-check spark-archive browser trino docs lock clean help
+.PHONY: install run run-athena-local spark-s3 test lint pytest java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -73,7 +73,12 @@ trino: $(INSTALLED)
 run-athena-local: trino
 	$(BIN)/python -m scripts.run_athena_local $(ARGS)
 
-pytest: java-check spark-archive browser trino
+# hadoop-aws for the local target's Spark on s3:// landing roots: about
+# 270 MB from Maven Central once, SHA-256 checked, cached in .cache/jars.
+spark-s3: $(INSTALLED)
+	@$(BIN)/python -m scripts.spark_s3 install
+
+pytest: java-check spark-archive browser trino spark-s3
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 docs: $(INSTALLED)

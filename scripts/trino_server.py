@@ -18,7 +18,6 @@ stays what it is.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.local_s3 import free_port, stop
+from scripts.pinned_download import DownloadError, download
 
 LOG = logging.getLogger("trino_server")
 
@@ -70,21 +70,10 @@ def server_dir(cache: Path = CACHE_DIR) -> Path:
 
 
 def _download(url: str, sha256: str, destination: Path) -> None:
-    LOG.info("downloading %s", url)
-    digest = hashlib.sha256()
-    partial = destination.with_suffix(destination.suffix + ".partial")
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
-            while block := response.read(1024 * 1024):
-                digest.update(block)
-                out.write(block)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise TrinoSetupError(f"cannot download {url}: {error}") from None
-    if digest.hexdigest() != sha256:
-        partial.unlink(missing_ok=True)
-        raise TrinoSetupError(f"{url}: SHA-256 {digest.hexdigest()} is not the pinned {sha256}")
-    partial.rename(destination)
+        download(url, sha256, destination)
+    except DownloadError as error:
+        raise TrinoSetupError(str(error)) from None
 
 
 def install(cache: Path = CACHE_DIR) -> Path:
