@@ -84,12 +84,14 @@ def dbt_vars(values: Mapping[str, Any]) -> list[str]:
     return ["--vars", json.dumps(dict(values))] if values else []
 
 
-def run(args: Sequence[str], target_path: Path | None = None) -> Any:
-    """Run one dbt command (e.g. ``["build"]``) in this project and return its
-    result, failed or not."""
+def run(
+    args: Sequence[str], target_path: Path | None = None, project_dir: Path = PROJECT_DIR
+) -> Any:
+    """Run one dbt command (e.g. ``["build"]``) in this project (or a copy
+    of it at ``project_dir``) and return its result, failed or not."""
     from dbt.cli.main import dbtRunner  # imported late: slow, and only needed here
 
-    full_args = [*args, "--project-dir", str(PROJECT_DIR)]
+    full_args = [*args, "--project-dir", str(project_dir)]
     if target_path is not None:
         full_args += ["--target-path", str(target_path)]
     LOG.info("dbt %s", " ".join(args))

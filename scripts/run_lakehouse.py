@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from scripts import dbt_invoke, generate_landing
 from scripts.java_check import JavaNotFoundError, require_java
@@ -80,6 +81,20 @@ def ensure_landing_data(root: Path, scale: float, regenerate: bool) -> None:
     LOG.info("generated %s rows", summary.rows)
 
 
+def print_freshness(result: Any) -> None:
+    """The landing sources' freshness after the zone summary: a stale folder
+    is reported, not fatal (the build used what was there)."""
+    print("\nLanding freshness: age of each folder's newest data file")
+    for item in getattr(result, "result", None) or []:
+        if str(item.node.resource_type) != "source":
+            continue  # the on-run-start hooks
+        age = getattr(item, "age", None)
+        shown = f"{age / 3600:,.1f} h" if isinstance(age, int | float) else "-"
+        status = str(item.status).replace("FreshnessStatus.", "").lower()
+        print(f"  {item.node.name:<14} {status:<6} {shown:>10}")
+    print("  (thresholds: models/landing/_landing__sources.yml)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(argv)
@@ -109,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             [*dbt_invoke.PRODUCTION_BUILD, *full_refresh, *dbt_invoke.dbt_vars(variables)]
         )
         dbt_invoke.invoke(["run-operation", "print_zone_summary", *dbt_invoke.dbt_vars(variables)])
+        print_freshness(dbt_invoke.run(["source", "freshness", *dbt_invoke.dbt_vars(variables)]))
         dbt_invoke.invoke(["docs", "generate", *dbt_invoke.dbt_vars(variables)])
     except dbt_invoke.DbtCommandError as error:
         LOG.error("%s (details above and in logs/dbt.log)", error)
