@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,33 @@ from scripts import dbt_invoke
 from scripts.run_athena_local import development_pseudonym_key
 
 FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"
+
+# every model, in build order
+MODELS = [
+    "stedi_landing.customer_screened",
+    "stedi_landing.accelerometer_screened",
+    "stedi_landing.step_trainer_screened",
+    "stedi_landing.customer_rejected",
+    "stedi_landing.accelerometer_rejected",
+    "stedi_landing.step_trainer_rejected",
+    "stedi_trusted.customer_trusted",
+    "stedi_trusted.accelerometer_trusted",
+    "stedi_trusted.step_trainer_trusted",
+    "stedi_curated.customers_curated",
+    "stedi_curated.machine_learning_curated",
+]
+
+
+def normalized(value: Any) -> Any:
+    """One form for a value as Spark and Trino return it: times as Trino
+    writes them, whole doubles as integers."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isnan(value) and value == int(value):
+        return int(value)
+    return value
 
 
 def pseudonymous_key(domain: str, value: str, key: str | None = None) -> str:
@@ -87,3 +117,39 @@ def run_venv_command(
         timeout=900,
         check=False,
     )
+
+
+# what a copy of the project leaves out: environments, state and output
+_NOT_PROJECT = shutil.ignore_patterns(
+    ".venv", ".spark", ".cache", ".git", "node_modules", "target*", "logs", "data", "__pycache__"
+)
+
+
+def tampered_project(work: Path, model_path: str, old: str, new: str) -> Path:
+    """A copy of the project in ``work`` whose ``model_path`` has ``old``
+    replaced by ``new`` (which must occur once), its YAML untouched."""
+    copy = work / "tampered-project"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(dbt_invoke.PROJECT_DIR, copy, ignore=_NOT_PROJECT)
+    model = copy / model_path
+    text = model.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (model_path, old)
+    model.write_text(text.replace(old, new), encoding="utf-8")
+    return copy
+
+
+# Changes to a curated model's SQL that its contract must refuse: a
+# renamed column and a retyped one.
+CONTRACT_BREAKS = {
+    "renamed": (
+        "models/curated/customers_curated.sql",
+        "readings_per_customer.accelerometer_reading_count,",
+        "readings_per_customer.accelerometer_reading_count as reading_count,",
+    ),
+    "retyped": (
+        "models/curated/customers_curated.sql",
+        "readings_per_customer.accelerometer_reading_count,",
+        "cast(readings_per_customer.accelerometer_reading_count as double)"
+        " as accelerometer_reading_count,",
+    ),
+}

@@ -19,13 +19,12 @@ the zone summary and row accounting must read the same:
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +36,21 @@ from scripts.erasure_request import email_hash, erasure_salt
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import BUCKET, LocalAthena, athena_environment, local_athena
+from scripts.spark_s3 import spark_s3_environment
 from scripts.trino_server import QueryResult, query
 from tests.python.lakehouse import (
+    CONTRACT_BREAKS,
     FIXTURE_LANDING,
+    MODELS,
     Lakehouse,
     development_pseudonym_key,
     run_venv_command,
+    tampered_project,
 )
+from tests.python.lakehouse import normalized as spark_or_trino_value
 from tests.python.test_incremental import (
     FIRST_DATE,
     IVY,
-    MODELS,
     bob_withdraws_consent,
     next_day_readings,
 )
@@ -136,18 +139,11 @@ class Engines:
 
 
 def normalized(value: Any) -> Any:
-    """One text for a value as each engine returns it: a landing file by
-    its path under the landing root (file: on Spark, s3:// on Trino), times
-    as Trino writes them."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isnan(value) and value == int(value):
-        return int(value)
+    """One text for a value as each engine returns it; a landing file by
+    its data set folder and name (file: on Spark, s3:// on Trino)."""
     if isinstance(value, str) and value.startswith(("s3://", "file:")):
         return value.rsplit("/", 2)[-2] + "/" + value.rsplit("/", 1)[-1]
-    return value
+    return spark_or_trino_value(value)
 
 
 def comparable(rows: Any) -> list[tuple[Any, ...]]:
@@ -187,6 +183,14 @@ def test_a_full_build_runs_every_test_on_trino_and_equals_spark(engines: Engines
     passed = int(output.split("PASS=", 1)[1].split()[0])
     assert passed >= 60, output[-2000:]
     assert engines.assert_equal() > 100
+
+
+def test_source_freshness_reads_the_landing_files_on_trino(engines: Engines) -> None:
+    # the loader wrote the objects minutes ago: every source is fresh
+    completed = engines.athena("source", "freshness")
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    for source in ("customer", "accelerometer", "step_trainer"):
+        assert re.search(rf"PASS\S* freshness of landing\.{source} ", completed.stdout), source
 
 
 def test_every_statement_is_athena_sql_and_no_secret_is_in_one(engines: Engines) -> None:
@@ -328,6 +332,66 @@ def test_the_public_data_set_on_trino_equals_spark(engines: Engines) -> None:
     engines.load()
     engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
     assert engines.assert_equal() > 10_000
+
+
+def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: Engines) -> None:
+    """One S3 for both engines: after bootstrap and load, the local target's
+    Spark reads the landing zone's objects through hadoop-aws (a process
+    of its own: a JVM takes its jars when it starts) and Trino the same
+    objects; every model's rows agree, the landing files' names and
+    modification times included."""
+    engines.landing, engines.prefix = FIXTURE_LANDING, "shared"
+    engines.load()
+    completed = engines.athena(
+        "build", "--full-refresh", "--exclude-resource-type", "test", "unit_test"
+    )
+    assert completed.returncode == 0, completed.stdout[-6000:]
+    out = engines.work / "spark-on-s3.json"
+    env = {
+        **engines.local.environment(),
+        **spark_s3_environment(engines.local.aws_url, path_style=True),
+    }
+    completed = run_venv_command(
+        "python",
+        "-m",
+        "tests.python.spark_rows",
+        f"s3://{BUCKET}/shared",
+        str(out),
+        str(engines.work / "spark-on-s3"),
+        env=env,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    on_spark = json.loads(out.read_text(encoding="utf-8"))
+    files = set()
+    for relation in MODELS:
+        columns = on_spark[relation]["columns"]
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        result = engines.trino(f"select {column_list} from awsdatacatalog.{relation}")
+        spark_rows = sorted(map(tuple, on_spark[relation]["rows"]), key=str)
+        trino_rows = sorted((tuple(map(spark_or_trino_value, row)) for row in result.rows), key=str)
+        assert trino_rows == spark_rows, relation
+        if "landing_file" in columns:
+            files.update(row[columns.index("landing_file")] for row in spark_rows)
+    files.discard(None)  # an erased customer's rejected rows keep nothing, not even the file
+    assert files and all(name.startswith(f"s3://{BUCKET}/shared/") for name in files)
+
+
+@pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
+def test_a_column_change_the_contract_does_not_declare_fails_the_athena_build(
+    engines: Engines, change: str, tmp_path: Path
+) -> None:
+    project = tampered_project(tmp_path, *CONTRACT_BREAKS[change])
+    completed = engines.athena(
+        "run", "--select", "customers_curated", "--project-dir", str(project)
+    )
+    assert completed.returncode != 0
+    assert "contract" in completed.stdout.lower(), completed.stdout[-3000:]
+    assert "accelerometer_reading_count" in completed.stdout
+    kept = engines.trino(
+        "select count(accelerometer_reading_count) > 0"
+        " from awsdatacatalog.stedi_curated.customers_curated"
+    )
+    assert kept.rows == [[True]]  # the last good build's table
 
 
 def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: Engines) -> None:

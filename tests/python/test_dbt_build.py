@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from scripts import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
 from scripts.reference_duckdb import landing_files, landing_lines
-from tests.python.lakehouse import Lakehouse, pseudonymous_key
+from tests.python.lakehouse import CONTRACT_BREAKS, Lakehouse, pseudonymous_key, tampered_project
 
 ANN, BOB, EVE = "ann.alpha@example.com", "bob.beta@example.com", "eve.epsilon@example.com"
 HAL, IVY = "hal.eta@example.com", "ivy.theta@example.com"
@@ -378,6 +379,26 @@ class TestDataTestsCatchViolations:
         result = lakehouse.dbt("test", "--select", "machine_learning_curated")
         assert any(name.startswith("no_direct_identifier_columns") for name in failed_nodes(result))
         assert any(name.startswith("no_pii_columns") for name in failed_nodes(result))
+
+    @pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
+    def test_a_column_change_the_contract_does_not_declare_fails_the_build(
+        self, lakehouse: Lakehouse, change: str, tmp_path: Path
+    ) -> None:
+        project = tampered_project(tmp_path, *CONTRACT_BREAKS[change])
+        variables = dbt_invoke.dbt_vars(lakehouse.variables(enforce_consent_date=True))
+        result = dbt_invoke.run(
+            ["run", "--select", "customers_curated", *variables],
+            tmp_path / "target",
+            project_dir=project,
+        )
+        assert not result.success
+        messages = " ".join(str(item.message) for item in result.result)
+        assert "contract" in messages.lower(), messages
+        assert "accelerometer_reading_count" in messages
+        # the table the training job reads is the last good build's
+        assert lakehouse.rows(
+            "select count(accelerometer_reading_count) > 0 from stedi_curated.customers_curated"
+        ) == [(True,)]
 
     def test_unclassified_column_in_customers_curated_fails_the_build(
         self, lakehouse: Lakehouse

@@ -18,26 +18,12 @@ import pytest
 
 from scripts import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
-from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, pseudonymous_key
+from tests.python.lakehouse import FIXTURE_LANDING, MODELS, Lakehouse, pseudonymous_key
 
 BOB, IVY = "bob.beta@example.com", "ivy.theta@example.com"
 BASE = 1_655_560_000_000  # the fixture's times: 2022-06-18
 NEXT_DAY = BASE + 86_400_000  # 2022-06-19
 FIRST_DATE, SECOND_DATE = date(2022, 6, 18), date(2022, 6, 19)
-
-MODELS = [
-    "stedi_landing.customer_screened",
-    "stedi_landing.accelerometer_screened",
-    "stedi_landing.step_trainer_screened",
-    "stedi_landing.customer_rejected",
-    "stedi_landing.accelerometer_rejected",
-    "stedi_landing.step_trainer_rejected",
-    "stedi_trusted.customer_trusted",
-    "stedi_trusted.accelerometer_trusted",
-    "stedi_trusted.step_trainer_trusted",
-    "stedi_curated.customers_curated",
-    "stedi_curated.machine_learning_curated",
-]
 
 
 def write_lines(path: Path, records: list[dict[str, Any]]) -> None:

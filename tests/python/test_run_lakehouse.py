@@ -51,6 +51,10 @@ def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -
     assert "Row accounting: landing = trusted + rejected" in completed.stdout
     assert completed.stdout.count("= balanced") == 3  # customer, accelerometer, step_trainer
     assert "rejected: no_research_consent" in completed.stdout
+    # the landing freshness follows: the files were just generated
+    freshness = completed.stdout.split("Landing freshness", 1)[1]
+    for source in ("customer", "accelerometer", "step_trainer"):
+        assert re.search(rf"^\s+{source}\s+pass\s+0\.\d h$", freshness, re.MULTILINE), freshness
     # a production build: the data tests run, the unit tests are CI's
     assert " START test " in completed.stdout
     assert "unit_test" not in completed.stdout
