@@ -123,6 +123,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--scale", type=float, default=30.0, help="generated data scale (default 30)"
     )
     parser.add_argument(
+        "--trino-heap",
+        default="6G",
+        help="Trino's heap, half of it a query's memory (default 6G: scale 30 needs more than 1G)",
+    )
+    parser.add_argument(
         "--work-dir",
         type=Path,
         default=PROJECT_DIR / ".benchmark",
@@ -141,17 +146,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)
     args = parse_args(argv)
+    try:
+        return measure(args)
+    except (RuntimeError, OSError) as error:  # a failed build, a server that did not start
+        LOG.error("%s", error)
+        return 1
+
+
+def measure(args: argparse.Namespace) -> int:
     landing = landing_for(args.scale, args.work_dir.resolve())
     with tempfile.TemporaryDirectory(prefix="stedi-athena-bytes-") as temporary:
         work = Path(temporary)
         run_landing = prepared_run_dir(landing, work / "run")
-        with local_athena(work) as local:
+        with local_athena(work, heap=args.trino_heap) as local:
             load(run_landing, local.target(), LoadOptions(bucket=local.bucket))
             LOG.info("full build, scale %g", args.scale)
             full = measured_build(local, work, "--full-refresh")
             add_increment(run_landing, args.scale, 1)
             load(run_landing, local.target(), LoadOptions(bucket=local.bucket))
-            LOG.info("incremental build after 1%% new data")
+            LOG.info("incremental build after 1 percent new data")
             incremental = measured_build(local, work)
     report = markdown(args.scale, full, incremental)
     args.results.mkdir(parents=True, exist_ok=True)

@@ -95,7 +95,7 @@ class LocalAthena:
 
 @contextmanager
 def local_athena(
-    work: Path, bucket: str = BUCKET, pseudonym_key: str | None = None
+    work: Path, bucket: str = BUCKET, pseudonym_key: str | None = None, heap: str = "1G"
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
@@ -107,7 +107,7 @@ def local_athena(
             target = AwsTarget(region=REGION, endpoint_url=aws_url)
             aws = AwsEndpoint(aws_url, region=REGION, access_key=os.environ["AWS_ACCESS_KEY_ID"])
             with (
-                trino_server(aws, work) as trino_url,
+                trino_server(aws, work, heap) as trino_url,
                 athena_local(trino_url, aws_url, target.client("glue")) as (athena_url, service),
             ):
                 os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url

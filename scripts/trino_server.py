@@ -164,6 +164,9 @@ def catalog_properties(aws: AwsEndpoint) -> str:
 
 
 def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap: str) -> None:
+    # half the heap for a query's memory, the rest for Trino itself
+    heap_mb = int(heap[:-1]) * (1024 if heap[-1].upper() == "G" else 1)
+    query_memory = f"{heap_mb // 2}MB"
     (etc / "catalog").mkdir(parents=True, exist_ok=True)
     (etc / "node.properties").write_text(
         f"node.environment=stedi\nnode.id=stedi-local\nnode.data-dir={data}\n", encoding="utf-8"
@@ -187,8 +190,8 @@ def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap
         "node-scheduler.include-coordinator=true\n"
         f"http-server.http.port={port}\n"
         f"discovery.uri=http://127.0.0.1:{port}\n"
-        "query.max-memory=512MB\n"
-        "query.max-memory-per-node=512MB\n",
+        f"query.max-memory={query_memory}\n"
+        f"query.max-memory-per-node={query_memory}\n",
         encoding="utf-8",
     )
     (etc / "catalog" / "awsdatacatalog.properties").write_text(
