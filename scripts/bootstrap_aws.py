@@ -35,7 +35,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
+from scripts.common.aws_session import AwsTarget, add_aws_arguments, object_encryption
+from scripts.common.cli_logging import configure_logging
 
 LOG = logging.getLogger("bootstrap_aws")
 
@@ -526,7 +527,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     args = parse_args(argv)
     target = AwsTarget(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile)
     try:

@@ -24,7 +24,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
+from scripts.common.cli_logging import configure_logging
 
 LOG = logging.getLogger("erasure_request")
 SEED_PATH = dbt_invoke.PROJECT_DIR / "seeds" / "erasure_requests.csv"
@@ -98,7 +99,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    configure_logging()
     email = read_email()
     if "@" not in email:
         LOG.error("that is not an e-mail address; nothing written")

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from scripts.common.cli_logging import configure_logging
+
 LOG = logging.getLogger("generate_landing")
 
 DATASETS = ("customer", "accelerometer", "step_trainer")
@@ -411,7 +413,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     args = parse_args(argv)
     config = GeneratorConfig(
         out=args.out,

@@ -46,8 +46,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.aws_session import AwsTarget, add_aws_arguments, object_encryption
-from scripts.landing_files import (
+from scripts.common.aws_session import AwsTarget, add_aws_arguments, object_encryption
+from scripts.common.cli_logging import configure_logging
+from scripts.common.landing_files import (
     DATASETS,
     MIB,
     FileInspection,
@@ -657,14 +658,9 @@ def _already_stopping(signal_number: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(name)s: %(message)s",
-    )
-    for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     if args.check:
-        from scripts import landing_check
+        from scripts.common import landing_check
 
         return landing_check.main_check(args.landing_root)
     target = AwsTarget(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile)

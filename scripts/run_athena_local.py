@@ -3,7 +3,7 @@
 No AWS account: moto serves S3 and Glue on 127.0.0.1, Trino (the engine
 Athena v3 is built on) runs the queries over them, and a small local
 service answers dbt-athena's Athena API calls with Trino
-(scripts/athena_local.py). The command bootstraps the bucket, Glue
+(scripts/services/athena_local.py). The command bootstraps the bucket, Glue
 databases and work group (scripts/bootstrap_aws.py), loads the landing
 folder with the loader (scripts/load_landing.py), runs `dbt build --target
 athena`, and prints the same zone summary and row accounting as `make run`.
@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.athena_local import AthenaLocal, athena_local
-from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
+from scripts.common.aws_session import AwsTarget
+from scripts.common.cli_logging import configure_logging
+from scripts.common.project_paths import PROFILES_DIR, PROJECT_DIR
 from scripts.generate_landing import has_landing_data
 from scripts.load_landing import LoadOptions, load
-from scripts.local_s3 import fake_aws_environment, moto_server
-from scripts.project_paths import PROFILES_DIR, PROJECT_DIR
-from scripts.trino_server import TRINO_VERSION, AwsEndpoint, TrinoSetupError, trino_server
+from scripts.services.athena_local import AthenaLocal, athena_local
+from scripts.services.local_s3 import fake_aws_environment, moto_server
+from scripts.services.trino_server import TRINO_VERSION, AwsEndpoint, TrinoSetupError, trino_server
 
 LOG = logging.getLogger("run_athena_local")
 BUCKET = "stedi-local"
@@ -103,7 +104,7 @@ def local_athena(
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
     try:
-        with moto_server(work, "scripts.local_aws_server") as aws_url:
+        with moto_server(work, "scripts.services.local_aws_server") as aws_url:
             target = AwsTarget(region=REGION, endpoint_url=aws_url)
             aws = AwsEndpoint(aws_url, region=REGION, access_key=os.environ["AWS_ACCESS_KEY_ID"])
             with (
@@ -207,8 +208,7 @@ def run(landing_root: Path, work: Path, enforce_consent_date: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    configure_logging()
     args = parse_args(argv)
     landing_root = args.landing_root.resolve()
     if not has_landing_data(landing_root):

@@ -1,6 +1,6 @@
 """Shared fixtures: an embedded Spark lakehouse built from the fixture data.
 
-dbt runs in this process (scripts.dbt_invoke), so every build and query
+dbt runs in this process (scripts.common.dbt_invoke), so every build and query
 shares one Spark session whose warehouse and Derby metastore live in a
 temporary folder of the test session, apart from the user's .spark/local.
 """
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts import dbt_invoke
-from scripts.java_check import require_java
+from scripts.common import dbt_invoke
+from scripts.common.java_check import require_java
 from tests.python.lakehouse import Lakehouse
 
 # PySpark turns timestamps into Python datetimes in the local time zone;

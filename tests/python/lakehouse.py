@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
 from scripts.run_athena_local import development_pseudonym_key
 
 FIXTURE_LANDING = Path(__file__).resolve().parent.parent / "fixtures" / "landing"

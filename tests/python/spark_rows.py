@@ -2,7 +2,7 @@
 process of its own: `python -m tests.python.spark_rows LANDING_ROOT OUT
 SPARK_DIR`. The test session's Spark started without the S3 jars, and a
 JVM takes its jars when it starts; this one starts with those the
-environment names (scripts/spark_s3.py). OUT gets every model's rows as
+environment names (scripts/devtools/spark_s3.py). OUT gets every model's rows as
 JSON, values in the comparable form of `normalized`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
 from tests.python.lakehouse import MODELS, normalized
 
 

@@ -1,7 +1,7 @@
 """The athena target executed for real, row for row equal to local Spark.
 
 dbt-athena (unmodified) builds the project on the local Athena stand-in
-(scripts/athena_local.py): Trino 476, the engine Athena v3 is built on, runs
+(scripts/services/athena_local.py): Trino 476, the engine Athena v3 is built on, runs
 every statement over moto's S3 and Glue, which dbt-athena reads directly
 too. The landing folder goes up through the loader; Spark builds the same
 folder. Every model and rejected view must then hold exactly Spark's rows
@@ -31,13 +31,13 @@ from typing import Any
 import pytest
 import sqlglot
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
+from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import BUCKET, LocalAthena, athena_environment, local_athena
-from scripts.spark_s3 import spark_s3_environment
-from scripts.trino_server import QueryResult, query
+from scripts.services.trino_server import QueryResult, query
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
     FIXTURE_LANDING,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scripts import benchmark_lakehouse, reference_pyspark
-from scripts.reference_duckdb import BUILT_TABLES
+from scripts.benchmarks import lakehouse as benchmark_lakehouse
+from scripts.benchmarks import reference_pyspark
+from scripts.benchmarks.reference_duckdb import BUILT_TABLES
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
 
 

@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from scripts import bootstrap_aws
-from scripts.aws_session import AwsTarget
 from scripts.bootstrap_aws import BootstrapOptions, bootstrap
-from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.common.aws_session import AwsTarget
+from scripts.services.local_s3 import fake_aws_environment, moto_server
 
 
 @pytest.fixture(scope="module")

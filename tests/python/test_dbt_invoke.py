@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.dbt_invoke import GIB, driver_memory
+from scripts.common.dbt_invoke import GIB, driver_memory
 
 
 @pytest.mark.parametrize(

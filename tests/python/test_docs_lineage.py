@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dbt_invoke
-from scripts.local_s3 import free_port
+from scripts.common import dbt_invoke
+from scripts.services.local_s3 import free_port
 from tests.python.lakehouse import Lakehouse
 
 ARTIFACTS = dbt_invoke.PROJECT_DIR / "test-artifacts"
@@ -90,7 +90,7 @@ def browser() -> Iterator[object]:
 
     chromium = shutil.which("chromium")
     chromedriver = shutil.which("chromedriver")
-    assert chromium and chromedriver, "run scripts/ensure_browser.sh (make test does)"
+    assert chromium and chromedriver, "run scripts/devtools/ensure_browser.sh (make test does)"
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
 
 HOUR = 3600

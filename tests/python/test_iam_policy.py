@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from scripts import dbt_invoke
-from scripts.aws_session import AwsTarget
-from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.common import dbt_invoke
+from scripts.common.aws_session import AwsTarget
+from scripts.services.local_s3 import fake_aws_environment, moto_server
 
 POLICY = dbt_invoke.PROJECT_DIR / "deploy" / "dbt-athena-runner-policy.json"
 VALUES = {

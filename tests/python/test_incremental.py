@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
 from tests.python.lakehouse import FIXTURE_LANDING, MODELS, Lakehouse, pseudonymous_key
 

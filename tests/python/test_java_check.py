@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import java_check
+from scripts.common import java_check
 
 
 @pytest.mark.parametrize(

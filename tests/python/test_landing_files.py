@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import landing_files
-from scripts.landing_files import inspect_file, list_landing
+from scripts.common import landing_files
+from scripts.common.landing_files import inspect_file, list_landing
 
 LINE = b'{"sensorReadingTime": 1, "serialNumber": "d", "distanceFromObject": 2}'
 

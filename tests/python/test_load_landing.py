@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts import dbt_invoke, load_landing
-from scripts.aws_session import AwsTarget
+from scripts import load_landing
+from scripts.common import dbt_invoke
+from scripts.common.aws_session import AwsTarget
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import MIB, LoadOptions, load
-from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.services.local_s3 import fake_aws_environment, moto_server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from scripts import dbt_invoke, run_lakehouse
+from scripts import run_lakehouse
+from scripts.common import dbt_invoke
 from scripts.generate_landing import GeneratorConfig, generate
 
 

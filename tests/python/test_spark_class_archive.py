@@ -1,4 +1,5 @@
-"""The JVM class archive: created once, mapped by Spark's JVM, never half-written."""
+"""The JVM class archive: created once (by make spark-archive or recorded by
+the first run), mapped by Spark's JVM, never half-written."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dbt_invoke, spark_class_archive, spark_jvm_options
-from scripts.java_check import require_java
+from scripts.common import dbt_invoke, spark_jvm_options
+from scripts.common.java_check import require_java
+from scripts.devtools import spark_class_archive
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +77,10 @@ def test_spark_loads_its_classes_from_the_archive(archive: Path, tmp_path: Path)
 def test_a_truncated_archive_is_not_usable(archive: Path, tmp_path: Path) -> None:
     whole = tmp_path / "whole.jsa"
     shutil.copyfile(archive, whole)
-    assert spark_class_archive.is_usable(whole)
+    assert spark_jvm_options.is_usable(whole)
     truncated = tmp_path / "truncated.jsa"
     truncated.write_bytes(whole.read_bytes()[: 10 * 1024 * 1024])
-    assert not spark_class_archive.is_usable(truncated)
+    assert not spark_jvm_options.is_usable(truncated)
 
 
 def test_a_failed_training_leaves_no_archive(
@@ -113,3 +115,61 @@ def test_dbt_gets_the_archive_unless_told_otherwise(
     monkeypatch.setenv("STEDI_SPARK_JAVA_OPTIONS", "-Dexplicit=1")
     dbt_invoke.configure_environment(tmp_path / "spark")
     assert os.environ["STEDI_SPARK_JAVA_OPTIONS"] == "-Dexplicit=1"
+
+
+RECORDING_RUN = """
+import os, sys
+from pathlib import Path
+from scripts.common import spark_jvm_options
+from scripts.common.cli_logging import configure_logging
+configure_logging()
+spark_jvm_options.ARCHIVE_DIR = Path(sys.argv[1])
+recording = spark_jvm_options.ArchiveRecording()
+recording.start()
+from pyspark.sql import SparkSession
+spark = (
+    SparkSession.builder.master("local[1]")
+    .config("spark.ui.enabled", "false")
+    .config("spark.driver.bindAddress", "127.0.0.1")
+    .config("spark.driver.host", "127.0.0.1")
+    .config("spark.driver.extraJavaOptions", os.environ["STEDI_SPARK_JAVA_OPTIONS"])
+    .getOrCreate()
+)
+assert spark.range(10).count() == 10
+recording.finish()
+"""
+
+
+def test_a_first_run_records_the_archive_as_its_driver_exits(tmp_path: Path) -> None:
+    require_java()
+    environment = {k: v for k, v in os.environ.items() if k != "STEDI_SPARK_JAVA_OPTIONS"}
+    completed = subprocess.run(
+        [sys.executable, "-c", RECORDING_RUN, str(tmp_path / "jvm")],
+        cwd=dbt_invoke.PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "recorded the JVM class archive" in completed.stderr
+    (recorded,) = (tmp_path / "jvm").iterdir()  # the archive alone: no temporary left
+    assert recorded.suffix == ".jsa"
+    assert spark_jvm_options.is_usable(recorded)
+    with_archive = spark_classes_by_source(
+        f"-XX:SharedArchiveFile={recorded} {spark_jvm_options.QUIET_CDS}", tmp_path / "with.log"
+    )
+    assert with_archive.get("shared", 0) > 1000, with_archive
+
+
+def test_a_run_told_its_java_options_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spark_jvm_options, "ARCHIVE_DIR", tmp_path / "jvm")
+    monkeypatch.setenv("STEDI_SPARK_JAVA_OPTIONS", "-Dexplicit=1")
+    recording = spark_jvm_options.ArchiveRecording()
+    recording.start()
+    recording.finish()
+    assert os.environ["STEDI_SPARK_JAVA_OPTIONS"] == "-Dexplicit=1"
+    assert not (tmp_path / "jvm").exists()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dbt_invoke
-from scripts.spark_thrift_server import local_target_settings, spark_thrift_server
+from scripts.common import dbt_invoke
+from scripts.services.spark_thrift_server import local_target_settings, spark_thrift_server
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, pseudonymous_key, run_venv_command
 
 # A stand-in for the cluster's real secret; unlike the local target's key it

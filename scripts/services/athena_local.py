@@ -2,7 +2,7 @@
 
 dbt-athena (unmodified) sends its queries to this service instead of AWS:
 point AWS_ENDPOINT_URL_ATHENA at it and AWS_ENDPOINT_URL at the local AWS
-server (moto, scripts/local_aws_server.py) that holds S3 and Glue. Trino's
+server (moto, scripts/services/local_aws_server.py) that holds S3 and Glue. Trino's
 Hive connector uses that same Glue as its metastore and that same S3 as its
 storage, so what dbt-athena reads from Glue directly (tables, partitions,
 columns) is what Trino wrote, as on AWS.
@@ -49,7 +49,7 @@ from typing import Any
 
 import boto3
 
-from scripts.trino_server import TRINO_VERSION, QueryResult, TrinoQueryError, query
+from scripts.services.trino_server import TRINO_VERSION, QueryResult, TrinoQueryError, query
 
 LOG = logging.getLogger("athena_local")
 

@@ -1,6 +1,6 @@
 """A hand-written PySpark DataFrame implementation of the lakehouse's rules,
 the way the original STEDI design did it with Glue jobs: one Spark session,
-no dbt. The benchmark (scripts/benchmark_lakehouse.py) times it against the
+no dbt. The benchmark (scripts/benchmarks/lakehouse.py) times it against the
 dbt build on the same data and requires the same row counts.
 
 It applies the same rules as the screening views (enforce_consent_date
@@ -24,9 +24,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke, spark_jvm_options
+from scripts.benchmarks.reference_inputs import (
+    BENCHMARK_PSEUDONYM_KEY,
+    landing_keys,
+    landing_tables,
+)
+from scripts.common import dbt_invoke, spark_jvm_options
+from scripts.common.cli_logging import configure_logging
 from scripts.erasure_request import listed_requests
-from scripts.reference_inputs import BENCHMARK_PSEUDONYM_KEY, landing_keys, landing_tables
 
 LOG = logging.getLogger("reference_pyspark")
 # Not a secret: the references only need a key of the same size.
@@ -302,13 +307,13 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.reference_pyspark", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.benchmarks.reference_pyspark", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--landing-root", type=Path, required=True, help="landing folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for the Parquet tables")
     parser.add_argument("--driver-memory", default="2g", help="Spark driver memory (default 2g)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     from pyspark.sql import SparkSession
 
     spark = (

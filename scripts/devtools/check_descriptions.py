@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke
+from scripts.common import dbt_invoke
 
 
 def pii_classification(column: dict[str, Any]) -> object:
@@ -57,7 +57,7 @@ def missing_descriptions(manifest: dict[str, Any], package: str = "stedi") -> li
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.check_descriptions", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.devtools.check_descriptions", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--manifest", type=Path, help="use this manifest.json, skip dbt parse")
     args = parser.parse_args(argv)

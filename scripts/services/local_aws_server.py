@@ -4,11 +4,11 @@ and moto lacks: the column-statistics operations.
 Trino's Hive connector reads and writes column statistics in Glue on every
 CREATE TABLE, CTAS and INSERT (even with statistics collection off, it
 clears them). moto 5.2 answers those operations with a 500, so the local
-Athena stand-in (scripts/athena_local.py) runs moto through this launcher:
+Athena stand-in (scripts/services/athena_local.py) runs moto through this launcher:
 each statistics call succeeds and keeps nothing, as for a table whose
 statistics were never computed. Everything else is moto's.
 
-Usage: python -m scripts.local_aws_server -H 127.0.0.1 -p PORT
+Usage: python -m scripts.services.local_aws_server -H 127.0.0.1 -p PORT
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Benchmark Athena's bill: the bytes a build scans, on the local stand-in.
 
 Athena charges by the bytes each query scans. This runs the athena target
-on the local Athena stand-in (scripts/athena_local.py: Trino over moto's S3
+on the local Athena stand-in (scripts/services/athena_local.py: Trino over moto's S3
 and Glue), where each query's DataScannedInBytes is Trino's physical input:
 - a full build (`dbt build --full-refresh`, models, seed and data tests) of
   generated data at --scale (default 30);
 - then an incremental build after 1% new data lands (new customers'
-  sessions on a new day, as scripts/benchmark_lakehouse.py adds them).
+  sessions on a new day, as scripts/benchmarks/lakehouse.py adds them).
 It reports the bytes of each, their ratio against the goal (the incremental
 build scans at most 10% of the full build's bytes), and the nodes that scan
 the most. Writes athena-bytes.md and athena-bytes.json to the results
@@ -26,11 +26,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.athena_local import Execution
-from scripts.benchmark_lakehouse import add_increment, landing_for, prepared_run_dir
+from scripts.benchmarks.lakehouse import add_increment, landing_for, prepared_run_dir
+from scripts.common.cli_logging import configure_logging
+from scripts.common.project_paths import PROJECT_DIR
 from scripts.load_landing import LoadOptions, load
-from scripts.project_paths import PROJECT_DIR
 from scripts.run_athena_local import LocalAthena, dbt, local_athena
+from scripts.services.athena_local import Execution
 
 LOG = logging.getLogger("benchmark_athena_bytes")
 GOAL = 0.10  # the incremental build's bytes as a share of the full build's
@@ -90,7 +91,7 @@ def markdown(scale: float, full: dict[str, Any], incremental: dict[str, Any]) ->
         f"# Athena's bill on the local stand-in (scale {scale:g})",
         "",
         "Bytes scanned = Trino's physical input bytes, summed over every query of the build",
-        "(`python -m scripts.benchmark_athena_bytes`).",
+        "(`python -m scripts.benchmarks.athena_bytes`).",
         "",
         "| build | queries | seconds | bytes scanned |",
         "|---|---:|---:|---:|",
@@ -115,9 +116,9 @@ def markdown(scale: float, full: dict[str, Any], incremental: dict[str, Any]) ->
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.benchmark_athena_bytes",
+        prog="python -m scripts.benchmarks.athena_bytes",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m scripts.benchmark_athena_bytes --scale 30",
+        epilog="Example: python -m scripts.benchmarks.athena_bytes --scale 30",
     )
     parser.add_argument(
         "--scale", type=float, default=30.0, help="generated data scale (default 30)"
@@ -143,8 +144,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    configure_logging()
     args = parse_args(argv)
     try:
         return measure(args)

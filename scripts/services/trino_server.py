@@ -1,6 +1,6 @@
 """A local Trino server, the engine Athena (engine v3) is built on.
 
-`python -m scripts.trino_server install` (what `make trino` runs) downloads a
+`python -m scripts.services.trino_server install` (what `make trino` runs) downloads a
 pinned Trino release from Maven Central into `.cache/trino/` (git-ignored):
 the core server and the Hive connector plugin, together about 450 MB
 instead of the full server's 820 MB, each checked against a pinned SHA-256.
@@ -36,12 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.local_s3 import free_port, stop
-from scripts.pinned_download import DownloadError, download
+from scripts.common.cli_logging import configure_logging
+from scripts.common.pinned_download import DownloadError, download
+from scripts.common.project_paths import PROJECT_DIR
+from scripts.services.local_s3 import free_port, stop
 
 LOG = logging.getLogger("trino_server")
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 CACHE_DIR = PROJECT_DIR / ".cache" / "trino"
 TRINO_VERSION = "476"
 # 476 is the newest release Maven Central serves here, and the first served
@@ -297,13 +298,13 @@ def query(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.trino_server",
+        prog="python -m scripts.services.trino_server",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m scripts.trino_server install",
+        epilog="Example: python -m scripts.services.trino_server install",
     )
     parser.add_argument("command", choices=["install"], help="install: download and unpack")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     try:
         if args.command == "install":
             LOG.info("Trino %s: %s (Java: %s)", TRINO_VERSION, install(), java_home())

@@ -1,7 +1,7 @@
 """s3:// for the embedded Spark: the hadoop-aws jars, and the settings that
 point them at an S3 API server.
 
-`python -m scripts.spark_s3 install` (what `make spark-s3` runs) downloads
+`python -m scripts.devtools.spark_s3 install` (what `make spark-s3` runs) downloads
 hadoop-aws 3.3.4, the release of PySpark 3.5's own Hadoop client, and the
 AWS SDK bundle it was built against from Maven Central into `.cache/jars/`
 (git-ignored), each checked against a pinned SHA-256; a second run does
@@ -19,8 +19,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.pinned_download import DownloadError, download
-from scripts.project_paths import PROJECT_DIR
+from scripts.common.cli_logging import configure_logging
+from scripts.common.pinned_download import DownloadError, download
+from scripts.common.project_paths import PROJECT_DIR
 
 LOG = logging.getLogger("spark_s3")
 CACHE_DIR = PROJECT_DIR / ".cache" / "jars"
@@ -75,13 +76,13 @@ def spark_s3_environment(endpoint: str | None = None, path_style: bool = False) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.spark_s3",
+        prog="python -m scripts.devtools.spark_s3",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m scripts.spark_s3 install",
+        epilog="Example: python -m scripts.devtools.spark_s3 install",
     )
     parser.add_argument("command", choices=["install"], help="install: download and verify")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     try:
         if args.command == "install":
             for path in install():

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.project_paths import PROFILES_DIR, PROJECT_DIR
+from scripts.common.project_paths import PROFILES_DIR, PROJECT_DIR
 
 __all__ = ["PROFILES_DIR", "PROJECT_DIR", "DbtCommandError", "configure_environment", "invoke"]
 DEFAULT_SPARK_DIR = PROJECT_DIR / ".spark" / "local"
@@ -51,7 +51,7 @@ def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
     """Point dbt at the project's profiles and Spark at ``spark_dir``, size
     the driver heap from the machine's memory unless
     STEDI_SPARK_DRIVER_MEMORY says otherwise, and hand the driver's JVM the
-    class archive (scripts/spark_class_archive.py makes it) when there is one, unless
+    class archive (scripts/devtools/spark_class_archive.py makes it) when there is one, unless
     STEDI_SPARK_JAVA_OPTIONS says otherwise.
 
     Must run before the first dbt command of the process: the Spark session,
@@ -63,7 +63,7 @@ def configure_environment(spark_dir: Path = DEFAULT_SPARK_DIR) -> None:
     os.environ["STEDI_SPARK_DIR"] = str(spark_dir)
     os.environ.setdefault("STEDI_SPARK_DRIVER_MEMORY", driver_memory())
     if "STEDI_SPARK_JAVA_OPTIONS" not in os.environ:
-        from scripts import spark_jvm_options
+        from scripts.common import spark_jvm_options
 
         os.environ["STEDI_SPARK_JAVA_OPTIONS"] = spark_jvm_options.java_options()
     # Spark finds profiles/spark-log4j2.properties relative to the working

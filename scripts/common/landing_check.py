@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import dbt_invoke
-from scripts.java_check import JavaNotFoundError, require_java
-from scripts.landing_files import DATASETS
+from scripts.common import dbt_invoke
+from scripts.common.java_check import JavaNotFoundError, require_java
+from scripts.common.landing_files import DATASETS
 
 LOG = logging.getLogger("landing_check")
 

@@ -1,13 +1,13 @@
 """The project's own models, compiled for Athena and transpiled by sqlglot to
 DuckDB, run in process over a landing folder: the DuckDB reference of the
-benchmark (scripts/benchmark_lakehouse.py), and the engine with which the
+benchmark (scripts/benchmarks/lakehouse.py), and the engine with which the
 test suite checks that the Athena SQL returns the Spark rows.
 
 The landing tables hold the delivered lines, read here as Spark's and
 Trino's text readers read them (landing_line_tables); the models' SQL parses
 them. Athena's hmac_sha256 has no DuckDB function; HMAC_SHA256_MACROS spells
 out RFC 2104 in DuckDB SQL (the tests check it against Python's hmac).
-Trino's JSON functions differ from DuckDB's; scripts/trino_json.py gives
+Trino's JSON functions differ from DuckDB's; scripts/benchmarks/trino_json.py gives
 DuckDB Trino's.
 """
 
@@ -25,8 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts import dbt_invoke, trino_json
-from scripts.reference_inputs import BENCHMARK_PSEUDONYM_KEY, landing_tables
+from scripts.benchmarks import trino_json
+from scripts.benchmarks.reference_inputs import BENCHMARK_PSEUDONYM_KEY, landing_tables
+from scripts.common import dbt_invoke
+from scripts.common.cli_logging import configure_logging
 
 LOG = logging.getLogger("reference_duckdb")
 # The tables the three engines of the benchmark must agree on.
@@ -213,7 +215,7 @@ def landing_line_tables(connection: Any, landing_root: Path) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.reference_duckdb", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.benchmarks.reference_duckdb", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--landing-root", type=Path, required=True, help="landing folder")
     parser.add_argument(
@@ -223,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="target folder of `dbt compile --target athena` (see compile_for_athena)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logging()
     import duckdb
 
     from scripts.erasure_request import listed_requests

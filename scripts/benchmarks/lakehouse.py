@@ -13,12 +13,12 @@ time and the peak memory of the whole tree (Spark's JVM included):
 - the fixed cost of a run on that warehouse: `dbt run` with nothing new, and
   `dbt run` of one small table model (dbt and Spark start-up);
 - (a) the hand-written PySpark DataFrame implementation of the same rules
-  (scripts/reference_pyspark.py), in one Spark session;
+  (scripts/benchmarks/reference_pyspark.py), in one Spark session;
 - (b) DuckDB running the project's models compiled for Athena and transpiled
-  to DuckDB SQL, in process (scripts/reference_duckdb.py);
+  to DuckDB SQL, in process (scripts/benchmarks/reference_duckdb.py);
 - with `--engines ... dbt-thrift`, the same project on a long-lived engine:
   the spark target against a local Spark Thrift server with the local
-  target's settings (scripts/spark_thrift_server.py), started once per
+  target's settings (scripts/services/spark_thrift_server.py), started once per
   scale. A first build warms it up (as a cluster's engine would be); then
   the full build (--full-refresh), an incremental run after 1% new data, a
   run with nothing new and a one-model run, each against that full build.
@@ -44,11 +44,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import dbt_invoke, spark_class_archive, spark_jvm_options
+from scripts.benchmarks.reference_duckdb import BUILT_TABLES, compile_for_athena
+from scripts.benchmarks.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
+from scripts.common import dbt_invoke, spark_jvm_options
+from scripts.common.cli_logging import configure_logging
+from scripts.devtools import spark_class_archive
 from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
-from scripts.reference_duckdb import BUILT_TABLES, compile_for_athena
-from scripts.reference_pyspark import BENCHMARK_PSEUDONYM_KEY
-from scripts.spark_thrift_server import spark_thrift_server
+from scripts.services.spark_thrift_server import spark_thrift_server
 
 LOG = logging.getLogger("benchmark_lakehouse")
 TABLES = tuple(table for _, table in BUILT_TABLES)
@@ -391,7 +393,7 @@ def run_pyspark(scale: float, landing: Path, work: Path) -> Measurement:
         [
             sys.executable,
             "-m",
-            "scripts.reference_pyspark",
+            "scripts.benchmarks.reference_pyspark",
             "--landing-root",
             str(landing),
             "--out",
@@ -410,7 +412,7 @@ def run_duckdb(scale: float, landing: Path, compiled: Path, work: Path) -> Measu
         [
             sys.executable,
             "-m",
-            "scripts.reference_duckdb",
+            "scripts.benchmarks.reference_duckdb",
             "--landing-root",
             str(landing),
             "--compiled",
@@ -555,7 +557,7 @@ def svg_plot(measurements: list[Measurement]) -> str:
 
 
 def render_png(svg: Path, png: Path) -> bool:
-    """The SVG as PNG through headless Chromium (scripts/ensure_browser.sh
+    """The SVG as PNG through headless Chromium (scripts/devtools/ensure_browser.sh
     installs it); False when there is no Chromium."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
@@ -591,9 +593,9 @@ def machine_description() -> str:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.benchmark_lakehouse",
+        prog="python -m scripts.benchmarks.lakehouse",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m scripts.benchmark_lakehouse --scales 1 10 30",
+        epilog="Example: python -m scripts.benchmarks.lakehouse --scales 1 10 30",
     )
     parser.add_argument(
         "--scales",
@@ -627,8 +629,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("pyhive").setLevel(logging.WARNING)  # it logs every query
+    configure_logging()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     compiled = work / "athena-compiled"
@@ -677,7 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     svg = args.results / "benchmark.svg"
     svg.write_text(svg_plot(measurements), encoding="utf-8")
     if not render_png(svg, args.results / "benchmark.png"):
-        LOG.warning("no Chromium: wrote %s only (scripts/ensure_browser.sh installs it)", svg)
+        LOG.warning(
+            "no Chromium: wrote %s only (scripts/devtools/ensure_browser.sh installs it)", svg
+        )
     print(report)
     for failure in failures:
         LOG.error(failure)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from scripts.project_paths import PROJECT_DIR
+from scripts.common.project_paths import PROJECT_DIR
 
 BENCHMARK_PSEUDONYM_KEY = "benchmark-pseudonym-key-not-for-production"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from scripts.dbt_invoke import PROFILES_DIR, PROJECT_DIR
-from scripts.local_s3 import free_port
+from scripts.common.dbt_invoke import PROFILES_DIR, PROJECT_DIR
+from scripts.services.local_s3 import free_port
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 

