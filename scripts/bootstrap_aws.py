@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from scripts.common.aws_session import AwsTarget, add_aws_arguments, object_encryption
 from scripts.common.cli_logging import configure_logging
+from scripts.common.hive_formats import TEXT_INPUT_FORMAT, TEXT_OUTPUT_FORMAT
 
 LOG = logging.getLogger("bootstrap_aws")
 
@@ -339,8 +340,8 @@ def text_table_input(
         "StorageDescriptor": {
             "Columns": [{"Name": column, "Type": "string"}],
             "Location": location,
-            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "InputFormat": TEXT_INPUT_FORMAT,
+            "OutputFormat": TEXT_OUTPUT_FORMAT,
             "SerdeInfo": serde_info,
         },
     }

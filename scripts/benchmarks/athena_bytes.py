@@ -50,7 +50,8 @@ def scanned(executions: list[Execution]) -> tuple[int, dict[str, int]]:
     for execution in executions:
         stats = execution.result.stats if execution.result else {}
         size = int(stats.get("physicalInputBytes", 0))
-        by_node[node_of(execution)] = by_node.get(node_of(execution), 0) + size
+        node = node_of(execution)
+        by_node[node] = by_node.get(node, 0) + size
     return sum(by_node.values()), by_node
 
 

@@ -49,6 +49,14 @@ from typing import Any
 
 import boto3
 
+from scripts.common.hive_formats import (
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    TEXT_INPUT_FORMAT,
+    TEXT_OUTPUT_FORMAT,
+    TEXT_SERDE,
+)
 from scripts.services.trino_server import TRINO_VERSION, QueryResult, TrinoQueryError, query
 
 LOG = logging.getLogger("athena_local")
@@ -178,16 +186,8 @@ def external_table_input(statement: str) -> tuple[str, dict[str, Any]]:
     parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
     partition_keys: list[dict[str, str]] = []
     formats = {
-        "parquet": (
-            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-        ),
-        "textfile": (
-            "org.apache.hadoop.mapred.TextInputFormat",
-            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-        ),
+        "parquet": (PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE),
+        "textfile": (TEXT_INPUT_FORMAT, TEXT_OUTPUT_FORMAT, TEXT_SERDE),
     }
     clause = re.compile(
         r"\s*(?:(?P<partitioned>partitioned\s+by\s*\()"
@@ -470,12 +470,14 @@ class Execution:
     output_location: str | None
     state: str = "QUEUED"
     reason: str | None = None
-    error_name: str | None = None
     submitted: float = field(default_factory=time.time)
     completed: float | None = None
-    statement_type: str = "DML"
+    kind: str = "DML"  # Athena's StatementType
+    subkind: str = "SELECT"  # and SubstatementType
     result: QueryResult | None = None
-    header: bool = True
+    # the result's rows as GetQueryResults pages them: Athena's text, after
+    # the header row Athena writes first for a query that returns rows
+    rows: list[list[str | None]] = field(default_factory=list)
 
 
 def statement_type(statement: str) -> tuple[str, str]:
@@ -507,6 +509,7 @@ class AthenaLocal:
             "athena", endpoint_url=aws_url, region_name=glue.meta.region_name
         )
         self.executions: dict[str, Execution] = {}
+        self.work_groups: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
 
@@ -524,7 +527,7 @@ class AthenaLocal:
             work_group=work_group,
             output_location=location,
         )
-        execution.statement_type = statement_type(execution.query)[0]
+        execution.kind, execution.subkind = statement_type(execution.query)
         with self.lock:
             self.executions[execution.query_id] = execution
         self.pool.submit(self._run, execution)
@@ -532,17 +535,21 @@ class AthenaLocal:
 
     def _work_group_configuration(self, name: str) -> dict[str, Any]:
         """The work group's configuration, as the local AWS server holds it
-        (an unknown group has none)."""
+        (an unknown group has none), asked for once per group: dbt sends a
+        query at a time, and a build sends hundreds."""
         from botocore.exceptions import ClientError
 
-        try:
-            group = self.athena.get_work_group(WorkGroup=name)["WorkGroup"]
-        except ClientError:
-            return {}
-        return dict(group.get("Configuration", {}))
+        if name not in self.work_groups:
+            try:
+                group = self.athena.get_work_group(WorkGroup=name)["WorkGroup"]
+            except ClientError:
+                return {}  # not remembered: the group may be created later
+            self.work_groups[name] = dict(group.get("Configuration", {}))
+        return self.work_groups[name]
 
     def _run(self, execution: Execution) -> None:
         execution.state = "RUNNING"
+        outcome, reason = "FAILED", "interrupted"
         try:
             tables = (
                 f"{execution.output_location.rstrip('/')}/tables/{execution.query_id}/"
@@ -553,31 +560,34 @@ class AthenaLocal:
             if isinstance(action, GlueStatement):
                 action.apply(self.glue)
                 execution.result = QueryResult([], [], {})
-                execution.header = False
             else:
-                execution.result = query(
+                result = query(
                     self.trino_url, action.sql, schema=execution.database, session=action.session
                 )
-                # Athena writes a header row first, except for DDL and
-                # utility statements; a write (CTAS, INSERT) returns no rows
-                execution.header = execution.statement_type == "DML"
-                if execution.result.update_type:
-                    execution.result = QueryResult(
-                        [],
-                        [],
-                        execution.result.stats,
-                        execution.result.update_type,
-                        execution.result.update_count,
+                if result.update_type:  # a write (CTAS, INSERT) returns no rows
+                    result = QueryResult(
+                        [], [], result.stats, result.update_type, result.update_count
                     )
                 if action.view:
                     self._store_view_columns(*action.view)
-            execution.state = "SUCCEEDED"
+                execution.rows = [[athena_text(value) for value in row] for row in result.rows]
+                # Athena writes a header row first, except for DDL and
+                # utility statements
+                if execution.kind == "DML" and result.columns:
+                    execution.rows.insert(0, [column["name"] for column in result.columns])
+                execution.result = result
+            outcome, reason = "SUCCEEDED", None
         except TrinoQueryError as error:
-            execution.state, execution.reason = "FAILED", str(error)
+            outcome, reason = "FAILED", str(error)
         except Exception as error:
-            execution.state = "FAILED"
-            execution.reason = f"{type(error).__name__}: {error}"
+            outcome, reason = "FAILED", f"{type(error).__name__}: {error}"
         finally:
+            # a query stopped while it ran stays CANCELLED (Trino finishes
+            # it; its result is dropped)
+            if execution.state == "RUNNING":
+                execution.state, execution.reason = outcome, reason
+            else:
+                execution.result, execution.rows = None, []
             execution.completed = time.time()
             if execution.state == "FAILED":
                 LOG.info("query %s failed: %s", execution.query_id, execution.reason)
@@ -593,7 +603,6 @@ class AthenaLocal:
 
     def describe(self, query_id: str) -> dict[str, Any]:
         execution = self._execution(query_id)
-        kind, subkind = statement_type(execution.query)
         stats = execution.result.stats if execution.result else {}
         elapsed = int(((execution.completed or time.time()) - execution.submitted) * 1000)
         status: dict[str, Any] = {
@@ -613,8 +622,8 @@ class AthenaLocal:
         description: dict[str, Any] = {
             "QueryExecutionId": execution.query_id,
             "Query": execution.query,
-            "StatementType": kind,
-            "SubstatementType": subkind,
+            "StatementType": execution.kind,
+            "SubstatementType": execution.subkind,
             "Status": status,
             "WorkGroup": execution.work_group,
             "Statistics": {
@@ -646,14 +655,10 @@ class AthenaLocal:
                 "InvalidRequestException",
                 f"Query has not yet finished. Current state: {execution.state}",
             )
-        result = execution.result
-        rows: list[list[str | None]] = [
-            [athena_text(value) for value in row] for row in result.rows
-        ]
-        if execution.header and result.columns:
-            rows.insert(0, [column["name"] for column in result.columns])
+        result, rows = execution.result, execution.rows
         start = int(next_token or 0)
         page = rows[start : start + max_results]
+        types = [athena_type(column["type"]) for column in result.columns]
         answer: dict[str, Any] = {
             "ResultSet": {
                 "Rows": [
@@ -668,13 +673,13 @@ class AthenaLocal:
                             "TableName": "",
                             "Name": column["name"],
                             "Label": column["name"],
-                            "Type": athena_type(column["type"]),
+                            "Type": kind,
                             "Precision": 0,
                             "Scale": 0,
                             "Nullable": "UNKNOWN",
-                            "CaseSensitive": athena_type(column["type"]) == "varchar",
+                            "CaseSensitive": kind == "varchar",
                         }
-                        for column in result.columns
+                        for column, kind in zip(result.columns, types, strict=True)
                     ]
                 },
             },
