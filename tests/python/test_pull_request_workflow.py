@@ -1,0 +1,189 @@
+"""The pull-request workflow, run step by step from .github/workflows/ci.yml.
+
+A push to main builds everything and keeps its manifest and warehouse; a
+pull request that changes one model then builds exactly that model and what
+depends on it, deferring the rest to main's tables, and passes; a pull
+request that lets a customer without research consent into the trusted zone
+fails the workflow. tests/python/github_workflow.py runs the steps and says
+which GitHub-only ones it stands in for.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts.common import dbt_invoke
+from tests.python.github_workflow import NOT_RUN, LocalRunner, WorkflowRun, describe
+
+PROJECT = dbt_invoke.PROJECT_DIR
+WORKFLOW = PROJECT / ".github" / "workflows" / "ci.yml"
+BUILD_STEP = "dbt build on local Spark"
+FETCH_STEP = "Fetch main's manifest and warehouse (slim CI)"
+
+CHANGED_MODEL = "model.stedi.step_trainer_trusted"
+ONE_MODEL_CHANGE = (
+    "models/trusted/step_trainer_trusted.sql",
+    "select * from admitted",
+    "-- the readings the screening admitted, as they are\nselect * from admitted",
+)
+CONSENT_BREAK = (
+    "models/trusted/customer_trusted.sql",
+    "where exclusion_reason is null",
+    "where exclusion_reason is null or exclusion_reason = 'no_research_consent'",
+)
+
+
+def git(repository: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repository), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+
+
+def branch_with(origin: Path, branch: str, change: tuple[str, str, str]) -> None:
+    """A branch off main in ``origin`` that makes one change to one file."""
+    path, old, new = change
+    git(origin, "checkout", "--quiet", "-b", branch, "main")
+    file = origin / path
+    text = file.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path} no longer holds {old!r} once"
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    git(origin, "commit", "--quiet", "-am", f"{branch}: {path}")
+    git(origin, "checkout", "--quiet", "main")
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository as GitHub holds it: this project's files (committed or
+    not, as git would commit them) on main, and the pull requests' branches."""
+    origin = tmp_path_factory.mktemp("origin")
+    files = git(PROJECT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    for name in filter(None, files.split("\0")):
+        source = PROJECT / name
+        if source.is_file():  # a deleted file stays listed until committed
+            (origin / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, origin / name)
+    git(origin, "init", "--quiet", "--initial-branch", "main")
+    git(origin, "add", "--all")
+    git(
+        origin,
+        "-c",
+        "user.name=workflow test",
+        "-c",
+        "user.email=workflow-test@example.com",
+        "commit",
+        "--quiet",
+        "-m",
+        "main",
+    )
+    git(origin, "config", "user.name", "workflow test")
+    git(origin, "config", "user.email", "workflow-test@example.com")
+    branch_with(origin, "change-one-model", ONE_MODEL_CHANGE)
+    branch_with(origin, "admit-without-consent", CONSENT_BREAK)
+    return origin
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> LocalRunner:
+    work = tmp_path_factory.mktemp("runner")
+    return LocalRunner(WORKFLOW, workspace=work / "workspace", store=work / "store")
+
+
+@pytest.fixture(scope="module")
+def main_push(runner: LocalRunner, origin: Path) -> WorkflowRun:
+    return runner.run(origin, "main", "push")
+
+
+@pytest.fixture(scope="module")
+def one_model_pull_request(
+    runner: LocalRunner, origin: Path, main_push: WorkflowRun
+) -> WorkflowRun:
+    return runner.run(origin, "change-one-model", "pull_request")
+
+
+@pytest.fixture(scope="module")
+def consent_breaking_pull_request(
+    runner: LocalRunner, origin: Path, one_model_pull_request: WorkflowRun
+) -> WorkflowRun:
+    return runner.run(origin, "admit-without-consent", "pull_request")
+
+
+# what dbt build builds or tests (run_results also lists the on-run-start
+# hooks and the exposures)
+BUILT = ("model.", "seed.", "snapshot.", "test.", "unit_test.")
+
+
+def built(nodes: set[str]) -> set[str]:
+    return {node for node in nodes if node.startswith(BUILT)}
+
+
+def descendants(manifest: dict, unique_id: str) -> set[str]:
+    """``unique_id`` and every node downstream of it."""
+    found, pending = {unique_id}, [unique_id]
+    while pending:
+        for child in manifest["child_map"].get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def test_a_push_to_main_builds_everything_and_keeps_its_state(
+    main_push: WorkflowRun, runner: LocalRunner
+) -> None:
+    assert main_push.success, describe(main_push)
+    assert main_push.step(FETCH_STEP).outcome == "skipped"  # pull requests only
+    state = runner.store / str(main_push.run_id) / "dbt-state"
+    assert sorted(path.name for path in state.iterdir()) == [
+        "landing.tar.gz",
+        "manifest.json",
+        "spark-local.tar.gz",
+    ]
+    nodes = json.loads((state / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    models = {node for node in nodes if node.startswith("model.")}
+    assert len(models) == 11
+    assert models <= main_push.step(BUILD_STEP).executed()
+    skipped = {step.stood_in for step in main_push.steps if step.outcome == "skipped"}
+    assert set(NOT_RUN.values()) <= skipped
+
+
+def test_a_pull_request_builds_the_changed_model_and_its_descendants_only(
+    one_model_pull_request: WorkflowRun, main_push: WorkflowRun, runner: LocalRunner
+) -> None:
+    run = one_model_pull_request
+    assert run.success, describe(run)
+    assert run.outputs["state"] == {"found": "true"}  # main's state: the slim build
+    assert run.step("Generate landing data").outcome == "skipped"  # main's files instead
+    state = runner.store / str(main_push.run_id) / "dbt-state"
+    manifest = json.loads((state / "manifest.json").read_text("utf-8"))
+    expected = built(descendants(manifest, CHANGED_MODEL))
+    assert {"model.stedi.machine_learning_curated", CHANGED_MODEL} == {
+        node for node in expected if node.startswith("model.")
+    }
+    executed = built(run.step(BUILD_STEP).executed())
+    assert executed == expected
+    # the other models were deferred to main's tables, not rebuilt
+    assert "model.stedi.customer_trusted" not in executed
+
+
+def test_a_pull_request_that_admits_customers_without_consent_fails(
+    consent_breaking_pull_request: WorkflowRun,
+) -> None:
+    run = consent_breaking_pull_request
+    assert not run.success
+    assert [step.name for step in run.steps if step.outcome == "failure"] == [BUILD_STEP]
+    statuses = run.step(BUILD_STEP).statuses()
+    # the model's unit test of the consent rule fails, so dbt never writes
+    # the model, and nothing downstream of it is built
+    unit_test = "unit_test.stedi.customer_trusted.customer_trusted_admits_only_unexcluded_records"
+    assert statuses[unit_test] == "fail", describe(run)
+    assert statuses["model.stedi.customer_trusted"] == "skipped"
+    assert run.step("dbt docs generate").outcome == "skipped"
