@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     args = parse_args(argv)
     try:
-        require_java()
+        java_major = require_java()
     except JavaNotFoundError as error:
         LOG.error("%s", error)
         return 2
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The first run records the JVM class archive as its Spark driver exits,
     # after the summary: no separate training build before the first result.
     archive = spark_jvm_options.ArchiveRecording()
-    archive.start()
+    archive.start(java_major)
     dbt_invoke.configure_environment(args.spark_dir)
     variables = {
         "landing_root": str(landing_root),

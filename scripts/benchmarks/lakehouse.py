@@ -634,7 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     compiled = work / "athena-compiled"
     if {"dbt", "pyspark", "dbt-thrift"} & set(args.engines):
-        spark_class_archive.create()  # as make run does, before any timing
+        spark_class_archive.create()  # as a second make run has it, before any timing
     if "duckdb" in args.engines:
         LOG.info("compiling the models for Athena (offline)")
         compile_for_athena(compiled)

@@ -31,6 +31,9 @@ ARCHIVE_DIR = PROJECT_DIR / ".spark" / "jvm"
 # The JVM reports an archive it cannot use (a different classpath) on
 # standard output; off, so that no run's output changes because of it.
 QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+# Dynamic archives (-XX:ArchiveClassesAtExit) came with JDK 13; Java 8 and
+# 11, which Spark 3.5 also runs on, start Spark without one.
+FIRST_JAVA_WITH_DYNAMIC_ARCHIVES = 13
 
 
 def spark_jars() -> Path:
@@ -132,14 +135,18 @@ class ArchiveRecording:
     """The class archive recorded by this process's own Spark driver, when
     there is none yet: ``start`` before the first dbt command, ``finish``
     after the last (it stops the JVM). Does nothing when an archive exists,
-    there is no Java, or STEDI_SPARK_JAVA_OPTIONS chooses the options."""
+    there is no Java or one older than 13, or STEDI_SPARK_JAVA_OPTIONS
+    chooses the options. Never fails the run: without an archive, Spark
+    starts as usual."""
 
     def __init__(self) -> None:
         self.path: Path | None = None
         self.dump_to: Path | None = None
 
-    def start(self) -> None:
+    def start(self, java_major: int) -> None:
         if "STEDI_SPARK_JAVA_OPTIONS" in os.environ:
+            return
+        if java_major < FIRST_JAVA_WITH_DYNAMIC_ARCHIVES:
             return
         path = archive_path()
         if path is None or path.is_file():
@@ -152,13 +159,15 @@ class ArchiveRecording:
         if self.path is None or self.dump_to is None:
             return
         started = time.monotonic()
-        stopped = False
         try:
             stopped = stop_driver_jvm()
+            problem = (
+                install_recorded(self.dump_to, self.path) if stopped else "Spark never started"
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            problem = f"{type(error).__name__}: {error}"
         finally:
-            if not stopped:
-                self.dump_to.unlink(missing_ok=True)
-        problem = install_recorded(self.dump_to, self.path) if stopped else "Spark never started"
+            self.dump_to.unlink(missing_ok=True)
         if problem:
             LOG.warning("no class archive (later runs start Spark without it): %s", problem)
         else:

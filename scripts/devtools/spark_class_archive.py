@@ -24,6 +24,7 @@ from pathlib import Path
 
 from scripts.common import spark_jvm_options
 from scripts.common.cli_logging import configure_logging
+from scripts.common.java_check import JavaNotFoundError, require_java
 from scripts.common.project_paths import PROJECT_DIR
 
 LOG = logging.getLogger("spark_class_archive")
@@ -60,9 +61,14 @@ def train(dump_to: Path, work: Path) -> None:
 def create(force: bool = False) -> Path | None:
     """Create the archive unless it exists; return its path, or None when
     there is none (no Java, or the JVM could not write a usable one)."""
+    try:
+        java_major = require_java()
+    except JavaNotFoundError as error:
+        LOG.warning("no class archive (Spark starts without it): %s", error)
+        return None
     path = spark_jvm_options.archive_path()
-    if path is None:
-        LOG.warning("no Java found: no class archive (Spark starts without it)")
+    if path is None or java_major < spark_jvm_options.FIRST_JAVA_WITH_DYNAMIC_ARCHIVES:
+        LOG.info("Java %d makes no class archive: Spark starts without one", java_major)
         return None
     if path.is_file() and not force:
         LOG.info("class archive present: %s", path.relative_to(PROJECT_DIR))

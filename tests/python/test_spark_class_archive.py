@@ -125,7 +125,7 @@ from scripts.common.cli_logging import configure_logging
 configure_logging()
 spark_jvm_options.ARCHIVE_DIR = Path(sys.argv[1])
 recording = spark_jvm_options.ArchiveRecording()
-recording.start()
+recording.start(int(sys.argv[2]))
 from pyspark.sql import SparkSession
 spark = (
     SparkSession.builder.master("local[1]")
@@ -141,10 +141,9 @@ recording.finish()
 
 
 def test_a_first_run_records_the_archive_as_its_driver_exits(tmp_path: Path) -> None:
-    require_java()
     environment = {k: v for k, v in os.environ.items() if k != "STEDI_SPARK_JAVA_OPTIONS"}
     completed = subprocess.run(
-        [sys.executable, "-c", RECORDING_RUN, str(tmp_path / "jvm")],
+        [sys.executable, "-c", RECORDING_RUN, str(tmp_path / "jvm"), str(require_java())],
         cwd=dbt_invoke.PROJECT_DIR,
         env=environment,
         capture_output=True,
@@ -169,7 +168,21 @@ def test_a_run_told_its_java_options_records_nothing(
     monkeypatch.setattr(spark_jvm_options, "ARCHIVE_DIR", tmp_path / "jvm")
     monkeypatch.setenv("STEDI_SPARK_JAVA_OPTIONS", "-Dexplicit=1")
     recording = spark_jvm_options.ArchiveRecording()
-    recording.start()
+    recording.start(17)
     recording.finish()
     assert os.environ["STEDI_SPARK_JAVA_OPTIONS"] == "-Dexplicit=1"
     assert not (tmp_path / "jvm").exists()
+
+
+def test_a_java_without_dynamic_archives_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Java 11 refuses -XX:ArchiveClassesAtExit: its Spark would not start
+    monkeypatch.setattr(spark_jvm_options, "ARCHIVE_DIR", tmp_path / "jvm")
+    monkeypatch.setenv("STEDI_SPARK_JAVA_OPTIONS", "")  # restored afterwards
+    monkeypatch.delenv("STEDI_SPARK_JAVA_OPTIONS")
+    recording = spark_jvm_options.ArchiveRecording()
+    recording.start(11)
+    assert "STEDI_SPARK_JAVA_OPTIONS" not in os.environ
+    recording.start(17)
+    assert "-XX:ArchiveClassesAtExit=" in os.environ["STEDI_SPARK_JAVA_OPTIONS"]
