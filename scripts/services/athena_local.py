@@ -57,7 +57,13 @@ from scripts.common.hive_formats import (
     TEXT_OUTPUT_FORMAT,
     TEXT_SERDE,
 )
-from scripts.services.trino_server import TRINO_VERSION, QueryResult, TrinoQueryError, query
+from scripts.services.trino_server import (
+    TRINO_VERSION,
+    QueryResult,
+    TrinoQueryError,
+    cancel,
+    query,
+)
 
 LOG = logging.getLogger("athena_local")
 
@@ -475,6 +481,8 @@ class Execution:
     kind: str = "DML"  # Athena's StatementType
     subkind: str = "SELECT"  # and SubstatementType
     result: QueryResult | None = None
+    trino_query_id: str | None = None  # once Trino has accepted the query
+    finished: threading.Event = field(default_factory=threading.Event)  # _run is done
     # the result's rows as GetQueryResults pages them: Athena's text, after
     # the header row Athena writes first for a query that returns rows
     rows: list[list[str | None]] = field(default_factory=list)
@@ -548,7 +556,11 @@ class AthenaLocal:
         return self.work_groups[name]
 
     def _run(self, execution: Execution) -> None:
-        execution.state = "RUNNING"
+        with self.lock:
+            if execution.state != "QUEUED":
+                execution.finished.set()
+                return  # stopped before it started
+            execution.state = "RUNNING"
         outcome, reason = "FAILED", "interrupted"
         try:
             tables = (
@@ -562,7 +574,11 @@ class AthenaLocal:
                 execution.result = QueryResult([], [], {})
             else:
                 result = query(
-                    self.trino_url, action.sql, schema=execution.database, session=action.session
+                    self.trino_url,
+                    action.sql,
+                    schema=execution.database,
+                    session=action.session,
+                    on_started=lambda trino_id: self._started(execution, trino_id),
                 )
                 if result.update_type:  # a write (CTAS, INSERT) returns no rows
                     result = QueryResult(
@@ -582,15 +598,33 @@ class AthenaLocal:
         except Exception as error:
             outcome, reason = "FAILED", f"{type(error).__name__}: {error}"
         finally:
-            # a query stopped while it ran stays CANCELLED (Trino finishes
-            # it; its result is dropped)
-            if execution.state == "RUNNING":
-                execution.state, execution.reason = outcome, reason
-            else:
-                execution.result, execution.rows = None, []
-            execution.completed = time.time()
+            # a query stopped while it ran stays CANCELLED (``stop`` has
+            # Trino cancel it; what it returned meanwhile is dropped)
+            with self.lock:
+                if execution.state == "RUNNING":
+                    execution.state, execution.reason = outcome, reason
+                else:
+                    execution.result, execution.rows = None, []
+                execution.completed = time.time()
+            execution.finished.set()
             if execution.state == "FAILED":
                 LOG.info("query %s failed: %s", execution.query_id, execution.reason)
+
+    def _started(self, execution: Execution, trino_query_id: str) -> None:
+        """Trino accepted the query: a stop that came first cancels it now."""
+        with self.lock:
+            execution.trino_query_id = trino_query_id
+            stopped = execution.state == "CANCELLED"
+        if stopped:
+            self._cancel_on_trino(execution)
+
+    def _cancel_on_trino(self, execution: Execution) -> None:
+        if execution.trino_query_id is None:
+            return  # _started cancels it once Trino has accepted it
+        try:
+            cancel(self.trino_url, execution.trino_query_id)
+        except OSError as error:  # it may have finished meanwhile
+            LOG.info("Trino query %s not cancelled: %s", execution.trino_query_id, error)
 
     def _store_view_columns(self, database: str, name: str) -> None:
         """Glue gets the view's columns (Trino stores one called `dummy`)."""
@@ -692,8 +726,13 @@ class AthenaLocal:
 
     def stop(self, query_id: str) -> dict[str, Any]:
         execution = self._execution(query_id)
-        if execution.state in {"QUEUED", "RUNNING"}:
-            execution.state, execution.reason = "CANCELLED", "Query cancelled by user"
+        with self.lock:
+            running = execution.state == "RUNNING"
+            if execution.state in {"QUEUED", "RUNNING"}:
+                execution.state, execution.reason = "CANCELLED", "Query cancelled by user"
+                execution.completed = time.time()
+        if running:
+            self._cancel_on_trino(execution)
         return {}
 
     def list(self, work_group: str | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,11 +257,16 @@ class QueryResult:
 
 
 def query(
-    url: str, sql: str, schema: str | None = None, session: dict[str, str] | None = None
+    url: str,
+    sql: str,
+    schema: str | None = None,
+    session: dict[str, str] | None = None,
+    on_started: Callable[[str], None] | None = None,
 ) -> QueryResult:
     """Run one statement through Trino's HTTP protocol and wait for all of
     its rows. ``session``: session properties, e.g.
-    {"awsdatacatalog.compression_codec": "SNAPPY"}."""
+    {"awsdatacatalog.compression_codec": "SNAPPY"}; ``on_started`` is told
+    Trino's id for the query as soon as Trino accepts it (``cancel`` takes it)."""
     headers = {"X-Trino-User": "stedi", "X-Trino-Catalog": "awsdatacatalog"}
     headers["X-Trino-Time-Zone"] = "UTC"
     if schema:
@@ -273,6 +278,8 @@ def query(
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         document = json.load(response)
+    if on_started is not None and "id" in document:
+        on_started(document["id"])
     columns: list[dict[str, Any]] = []
     rows: list[list[Any]] = []
     while True:
@@ -294,6 +301,15 @@ def query(
         follow = urllib.request.Request(document["nextUri"], headers={"X-Trino-User": "stedi"})
         with urllib.request.urlopen(follow, timeout=60) as response:
             document = json.load(response)
+
+
+def cancel(url: str, query_id: str) -> None:
+    """Ask Trino to cancel a query; its ``query`` then fails with USER_CANCELED."""
+    request = urllib.request.Request(
+        f"{url}/v1/query/{query_id}", method="DELETE", headers={"X-Trino-User": "stedi"}
+    )
+    with urllib.request.urlopen(request, timeout=60):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

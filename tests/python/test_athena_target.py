@@ -23,6 +23,8 @@ import os
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,13 @@ from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import LoadOptions, load
-from scripts.run_athena_local import BUCKET, LocalAthena, athena_environment, local_athena
+from scripts.run_athena_local import (
+    BUCKET,
+    REGION,
+    LocalAthena,
+    athena_environment,
+    local_athena,
+)
 from scripts.services.trino_server import QueryResult, query
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
@@ -86,7 +94,9 @@ class Engines:
         of a reading by when their files arrived, and the loader's parallel
         uploads can deliver files in another order than their local times
         (it did: a reading in two fixture files was the original on one
-        engine and the duplicate on the other). One delivery, one order."""
+        engine and the duplicate on the other). One delivery, one order.
+        Only ever on the test's own copy: never the fixtures' or a user's."""
+        assert self.landing.is_relative_to(self.work), f"{self.landing} is not a work copy"
         s3 = self.local.target().client("s3")
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=BUCKET, Prefix=f"{self.prefix}/"
@@ -97,6 +107,11 @@ class Engines:
                 if path.is_file():
                     delivered = item["LastModified"].timestamp()
                     os.utime(path, (delivered, delivered))
+
+    def use_copy_of(self, source: Path, prefix: str) -> None:
+        """Build next over a copy of ``source``, loaded under ``prefix``."""
+        self.landing, self.prefix = self.work / prefix, prefix
+        shutil.copytree(source, self.landing)
 
     def athena(
         self, *args: str, enforce_consent_date: bool = True, env: dict[str, str] | None = None
@@ -346,8 +361,7 @@ def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
 )
 def test_the_public_data_set_on_trino_equals_spark(engines: Engines) -> None:
     """By flag, not in make test: the public data set is not in the repository."""
-    engines.landing = Path(os.environ["STEDI_PUBLIC_LANDING"]).resolve()
-    engines.prefix = "public"
+    engines.use_copy_of(Path(os.environ["STEDI_PUBLIC_LANDING"]).resolve(), "public")
     engines.load()
     engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
     assert engines.assert_equal() > 10_000
@@ -359,7 +373,7 @@ def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: En
     of its own: a JVM takes its jars when it starts) and Trino the same
     objects; every model's rows agree, the landing files' names and
     modification times included."""
-    engines.landing, engines.prefix = FIXTURE_LANDING, "shared"
+    engines.use_copy_of(FIXTURE_LANDING, "shared")
     engines.load()
     completed = engines.athena(
         "build", "--full-refresh", "--exclude-resource-type", "test", "unit_test"
@@ -424,6 +438,51 @@ def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: E
         if "nokey" in item.query and "create table" in item.query.lower()
     ]
     assert created == []  # no model was built
+
+
+# A count Trino takes minutes over (10^11 rows): still running when stopped.
+ENDLESS_QUERY = (
+    "select count(*) from unnest(sequence(1, 10000)) as a (x)"
+    " cross join unnest(sequence(1, 10000)) as b (y)"
+    " cross join unnest(sequence(1, 1000)) as c (z)"
+)
+
+
+def wait_for(condition: Any, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} after {seconds} s"
+        time.sleep(0.1)
+
+
+def test_a_stopped_query_is_cancelled_on_trino_and_stays_cancelled(engines: Engines) -> None:
+    import boto3
+
+    athena = boto3.client(
+        "athena",
+        endpoint_url=engines.local.athena_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    query_id = athena.start_query_execution(QueryString=ENDLESS_QUERY, WorkGroup="stedi")[
+        "QueryExecutionId"
+    ]
+    execution = engines.local.service.executions[query_id]
+    wait_for(lambda: execution.trino_query_id is not None, "Trino query")
+    athena.stop_query_execution(QueryExecutionId=query_id)
+
+    def trino_state() -> dict[str, Any]:
+        url = f"{engines.local.trino_url}/v1/query/{execution.trino_query_id}"
+        request = urllib.request.Request(url, headers={"X-Trino-User": "stedi"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    wait_for(lambda: trino_state()["state"] == "FAILED", "cancellation on Trino")
+    assert trino_state()["errorCode"]["name"] == "USER_CANCELED"
+    assert execution.finished.wait(timeout=60), "the query's thread never ended"
+    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    assert status["State"] == "CANCELLED"
 
 
 def test_models_lint_clean_as_athena_sql() -> None:
