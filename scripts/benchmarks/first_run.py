@@ -110,11 +110,18 @@ def report(results: list[Round], cold_cache: bool) -> dict[str, object]:
     }
 
 
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {text}")
+    return number
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.benchmarks.first_run", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--rounds", type=int, default=3, help="clones to time (default 3)")
+    parser.add_argument("--rounds", type=positive, default=3, help="clones to time (default 3)")
     parser.add_argument(
         "--cold-cache", action="store_true", help="give each round an empty uv cache"
     )

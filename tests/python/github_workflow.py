@@ -1,10 +1,13 @@
 """Run the pull-request workflow's own steps on this machine, as GitHub would.
 
 The steps come from .github/workflows/ci.yml, so that what is tested cannot
-drift from what runs. Its `run:` steps run as GitHub runs them (bash -e with
-pipefail, in the workspace, with the workflow's and the step's env, $GITHUB_OUTPUT
-read back into `steps.<id>.outputs`), their `if:` conditions evaluated. What
-only GitHub has is stood in for, and each run says which steps were:
+drift from what runs. Its `run:` steps run as GitHub runs them (`bash -e`,
+or with pipefail too under `shell: bash`; in the workspace; with the
+workflow's and the step's env; $GITHUB_OUTPUT read back into
+`steps.<id>.outputs`), their `if:` conditions evaluated, for an event the
+workflow is triggered by. A key or an expression the runner does not know
+fails the run rather than being ignored. What only GitHub has is stood in
+for, and each run says which steps were:
 
 - actions/checkout: the workspace is a fresh clone of the branch, made
   before the steps run, at the same path every run (as on a runner, whose
@@ -36,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from scripts.common.java_check import java_executable
+
 REPOSITORY = "stedi/lakehouse"
 # Steps not run here, by their command, and why.
 NOT_RUN = {
@@ -53,6 +58,12 @@ STOOD_IN = {
     "actions/upload-artifact": "a copy into the local artifact store",
 }
 STEP_TIMEOUT_SECONDS = 1800
+# What the runner understands; anything else in the workflow is an error.
+WORKFLOW_KEYS = {"name", "on", "permissions", "concurrency", "env", "jobs"}
+JOB_KEYS = {"runs-on", "timeout-minutes", "steps"}
+STEP_KEYS = {"name", "id", "if", "uses", "with", "run", "env", "shell"}
+# GitHub's shells for run steps: the default, and `shell: bash`.
+SHELLS = {None: ["bash", "-e"], "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"]}
 
 
 class WorkflowError(RuntimeError):
@@ -136,6 +147,19 @@ class LocalRunner:
 
     def __init__(self, workflow: Path, workspace: Path, store: Path) -> None:
         self.workflow = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+        # YAML 1.1 reads the key `on` as True
+        self.triggers = self.workflow.pop(True, None) or self.workflow.pop("on", None) or {}
+        unknown = set(self.workflow) - WORKFLOW_KEYS
+        for job in self.workflow.get("jobs", {}).values():
+            unknown |= set(job) - JOB_KEYS
+            for step in job["steps"]:
+                unknown |= set(step) - STEP_KEYS
+                if step.get("shell") not in SHELLS:
+                    unknown.add(f"shell: {step['shell']}")
+                if "${{" in step.get("run", ""):
+                    unknown.add(f"an expression in a script: {step['run'].splitlines()[0]}")
+        if unknown:
+            raise WorkflowError(f"not understood by the local runner: {sorted(map(str, unknown))}")
         self.workspace = workspace
         self.store = store
         self.tools = store / "bin"
@@ -151,6 +175,11 @@ class LocalRunner:
     def run(self, origin: Path, branch: str, event: str) -> WorkflowRun:
         """Run the workflow's job for ``event`` (push or pull_request) on
         ``branch`` of the git repository ``origin``."""
+        trigger = self.triggers.get(event, False) if isinstance(self.triggers, dict) else False
+        if trigger is False:
+            raise WorkflowError(f"the workflow does not run on {event}")
+        if event == "push" and branch not in (trigger or {}).get("branches", [branch]):
+            raise WorkflowError(f"the workflow does not run on a push to {branch}")
         run = WorkflowRun(run_id=len(self._runs()) + 1, event=event, branch=branch)
         ref = f"refs/heads/{branch}" if event == "push" else f"refs/pull/{run.run_id}/merge"
         context = {
@@ -195,7 +224,7 @@ class LocalRunner:
             run_results = self.workspace / "target" / "run_results.json"
             before = run_results.stat().st_mtime_ns if run_results.exists() else None
             completed = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                [*SHELLS[step.get("shell")], "-c", step["run"]],
                 cwd=self.workspace,
                 env=env,
                 capture_output=True,
@@ -273,7 +302,7 @@ class LocalRunner:
         }
         wanted = {
             "actions/setup-python": ("python-version", ["python3", "--version"]),
-            "actions/setup-java": ("java-version", ["java", "-version"]),
+            "actions/setup-java": ("java-version", [java_executable() or "java", "-version"]),
             "actions/setup-node": ("node-version", ["node", "--version"]),
         }
         if action in wanted:
@@ -285,8 +314,8 @@ class LocalRunner:
                 raise WorkflowError(f"{action} wants {settings[key]}; this machine has {version}")
         if action == "actions/upload-artifact":
             source = self.workspace / settings["path"]
-            if not source.exists():
-                if settings.get("if-no-files-found") == "ignore":
+            if not source.exists():  # GitHub's default then is a warning
+                if settings.get("if-no-files-found", "warn") in ("ignore", "warn"):
                     return StepResult(name, "success", stood_in=STOOD_IN[action])
                 return StepResult(name, "failure", f"no files at {settings['path']}")
             shutil.copytree(source, self.store / str(run.run_id) / settings["name"])

@@ -11,7 +11,7 @@ import subprocess
 from scripts.common import dbt_invoke
 
 PROJECT = dbt_invoke.PROJECT_DIR
-MODULE = re.compile(r"python -m (scripts(?:\.\w+)+)")
+MODULE = re.compile(r"python\s+-m\s+(scripts(?:\.\w+)+)|from\s+(scripts(?:\.\w+)+)\s+import")
 FILE = re.compile(r"\b(scripts/[\w/]+\.(?:py|sh|mjs))\b")
 MAKE = re.compile(r"`make ([a-z][a-z0-9-]*)")
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):", re.MULTILINE)
@@ -33,6 +33,8 @@ def documents() -> dict[str, str]:
             "profiles",
             "dbt_project.yml",
             "tests/fixtures/README.md",
+            "requirements.in",
+            "pyproject.toml",
         ],
         cwd=PROJECT,
         capture_output=True,
@@ -42,16 +44,22 @@ def documents() -> dict[str, str]:
     return {
         path: (PROJECT / path).read_text(encoding="utf-8")
         for path in listed
-        if path.endswith((".md", ".yml", ".yaml", ".sql", "Makefile"))
+        if path.endswith((".md", ".yml", ".yaml", ".sql", ".in", ".toml", "Makefile"))
     }
+
+
+def modules(text: str) -> list[str]:
+    """The project modules a text runs (python -m) or imports (python -c)."""
+    return [match.group(1) or match.group(2) for match in MODULE.finditer(text)]
 
 
 def test_every_documented_python_command_and_file_exists() -> None:
     missing = []
     for path, text in documents().items():
-        for module in MODULE.findall(text):
-            if not (PROJECT / (module.replace(".", "/") + ".py")).is_file():
-                missing.append(f"{path}: python -m {module}")
+        for module in modules(text):
+            location = PROJECT / module.replace(".", "/")
+            if not (location.with_suffix(".py").is_file() or (location / "__init__.py").is_file()):
+                missing.append(f"{path}: {module}")
         for file in FILE.findall(text):
             if not (PROJECT / file).is_file():
                 missing.append(f"{path}: {file}")
@@ -70,7 +78,10 @@ def test_every_documented_make_target_exists() -> None:
 
 
 def test_the_check_sees_a_stale_command() -> None:
-    assert MODULE.findall("run `python -m scripts.benchmark_lakehouse`") == [
+    assert modules("run `python -m\nscripts.benchmark_lakehouse`") == [
         "scripts.benchmark_lakehouse"
+    ]
+    assert modules("python -c 'from scripts.common.spark_jvm_options import x'") == [
+        "scripts.common.spark_jvm_options"
     ]
     assert not (PROJECT / "scripts" / "benchmark_lakehouse.py").exists()

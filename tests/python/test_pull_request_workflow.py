@@ -16,9 +16,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts.common import dbt_invoke
-from tests.python.github_workflow import NOT_RUN, LocalRunner, WorkflowRun, describe
+from tests.python.github_workflow import (
+    NOT_RUN,
+    LocalRunner,
+    WorkflowError,
+    WorkflowRun,
+    describe,
+)
 
 PROJECT = dbt_invoke.PROJECT_DIR
 WORKFLOW = PROJECT / ".github" / "workflows" / "ci.yml"
@@ -187,3 +194,23 @@ def test_a_pull_request_that_admits_customers_without_consent_fails(
     assert statuses[unit_test] == "fail", describe(run)
     assert statuses["model.stedi.customer_trusted"] == "skipped"
     assert run.step("dbt docs generate").outcome == "skipped"
+
+
+def test_the_runner_refuses_what_it_would_otherwise_ignore(tmp_path: Path) -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    changes = {
+        "continue-on-error": lambda: steps[-1].update({"continue-on-error": True}),
+        "an expression in a script": lambda: steps.append({"run": "echo ${{ github.ref }}"}),
+        "does not run on pull_request": lambda: workflow[True].pop("pull_request"),
+    }
+    for expected, change in changes.items():
+        workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+        steps = workflow["jobs"]["build"]["steps"]
+        change()
+        path = tmp_path / "ci.yml"
+        path.write_text(yaml.safe_dump(workflow), encoding="utf-8")
+        with pytest.raises(WorkflowError, match=expected):
+            LocalRunner(path, tmp_path / "workspace", tmp_path / "store").run(
+                tmp_path, "change-one-model", "pull_request"
+            )
