@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,14 @@ from scripts.generate_landing import has_landing_data
 from scripts.load_landing import LoadOptions, load
 from scripts.services.athena_local import AthenaLocal, athena_local
 from scripts.services.local_s3 import fake_aws_environment, moto_server
-from scripts.services.trino_server import TRINO_VERSION, AwsEndpoint, TrinoSetupError, trino_server
+from scripts.services.trino_server import (
+    MEMORY_ENVIRONMENT,
+    TRINO_VERSION,
+    AwsEndpoint,
+    TrinoSetupError,
+    trino_memory,
+    trino_server,
+)
 
 LOG = logging.getLogger("run_athena_local")
 BUCKET = "stedi-local"
@@ -96,11 +103,18 @@ class LocalAthena:
 
 @contextmanager
 def local_athena(
-    work: Path, bucket: str = BUCKET, pseudonym_key: str | None = None, heap: str = "1G"
+    work: Path,
+    bucket: str = BUCKET,
+    pseudonym_key: str | None = None,
+    heap: str | None = None,
+    trino_properties: Mapping[str, str] | None = None,
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
-    exit."""
+    exit. ``heap``: Trino's (default ``trino_memory()``: $STEDI_TRINO_MEMORY,
+    else a share of the machine's memory); ``trino_properties``: more lines
+    of Trino's config.properties."""
+    heap = trino_memory(heap)
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
     try:
@@ -108,7 +122,7 @@ def local_athena(
             target = AwsTarget(region=REGION, endpoint_url=aws_url)
             aws = AwsEndpoint(aws_url, region=REGION, access_key=os.environ["AWS_ACCESS_KEY_ID"])
             with (
-                trino_server(aws, work, heap) as trino_url,
+                trino_server(aws, work, heap, trino_properties) as trino_url,
                 athena_local(trino_url, aws_url, target.client("glue")) as (athena_url, service),
             ):
                 os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url
@@ -164,6 +178,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="admit all readings of consenting customers, even those before consent",
     )
     parser.add_argument(
+        "--trino-memory",
+        metavar="SIZE",
+        help=(
+            f"Trino's heap, e.g. 6G or 1536M; half of it is a query's memory, and what "
+            f"outgrows that spills to disk in the work folder (default: ${MEMORY_ENVIRONMENT} "
+            "if set, else 40%% of this machine's memory, at least 1G and at most 16G)"
+        ),
+    )
+    parser.add_argument(
         "--work-dir",
         type=Path,
         help="keep the servers' logs and dbt's target/ here (default: a temporary folder)",
@@ -171,9 +194,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(landing_root: Path, work: Path, enforce_consent_date: bool) -> int:
+def run(
+    landing_root: Path, work: Path, enforce_consent_date: bool, memory: str | None = None
+) -> int:
     started = time.monotonic()
-    with local_athena(work) as local:
+    heap = trino_memory(memory)
+    LOG.info("Trino's heap: %s (a query: half of it, then it spills to disk)", heap)
+    with local_athena(work, heap=heap) as local:
         summary = load(landing_root, local.target(), LoadOptions(bucket=local.bucket))
         LOG.info("%s", summary.report())
         if summary.exit_code != 0:
@@ -219,9 +246,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.work_dir:
             args.work_dir.mkdir(parents=True, exist_ok=True)
-            return run(landing_root, args.work_dir.resolve(), not args.no_enforce_consent_date)
+            return run(
+                landing_root,
+                args.work_dir.resolve(),
+                not args.no_enforce_consent_date,
+                args.trino_memory,
+            )
         with tempfile.TemporaryDirectory(prefix="stedi-athena-") as work:
-            return run(landing_root, Path(work), not args.no_enforce_consent_date)
+            return run(
+                landing_root, Path(work), not args.no_enforce_consent_date, args.trino_memory
+            )
     except TrinoSetupError as error:
         LOG.error("%s", error)
         return 2

@@ -6,8 +6,9 @@ the core server and the Hive connector plugin, together about 450 MB
 instead of the full server's 820 MB, each checked against a pinned SHA-256.
 A second run finds it there and does nothing.
 
-`trino_server(...)` starts it on a free port of 127.0.0.1 with a small
-heap, its Hive catalog `awsdatacatalog` (the catalog name dbt-athena puts in
+`trino_server(...)` starts it on a free port of 127.0.0.1 with the heap it
+is given (`trino_memory()` sizes one to the machine), spilling to disk under
+its work folder, its Hive catalog `awsdatacatalog` (the catalog name dbt-athena puts in
 every query) using an S3 API server for storage and its Glue API for the
 metastore (e.g. moto), and stops it when the caller is done. Trino 476 needs
 Java 24 or newer: $STEDI_TRINO_JAVA_HOME, else the newest JDK 24+ under
@@ -32,7 +33,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,52 @@ def java_home() -> Path:
     )
 
 
+MIB = 1024**2
+GIB = 1024**3
+MEMORY_ENVIRONMENT = "STEDI_TRINO_MEMORY"
+# Trino's heap by default: this share of the machine's memory, within the
+# floor and the cap. Not Trino's 70-80% of a dedicated node: moto keeps
+# every S3 object of the run in its own memory, and dbt, the loader and the
+# OS need the rest.
+MEMORY_SHARE = 0.4
+MEMORY_FLOOR = 1 * GIB  # what the fixture build has always run with
+MEMORY_CAP = 16 * GIB  # one local node gains nothing from a larger heap
+MEMORY_MINIMUM = 512 * MIB  # below this Trino's own services hardly fit
+_SIZE = re.compile(r"\s*(\d+)\s*([mMgG])[bB]?\s*")
+
+
+def memory_bytes(size: str) -> int:
+    """Bytes of a heap size as Java writes it: ``6G``, ``1536M`` (``GB``,
+    ``MB`` and lower case too)."""
+    match = _SIZE.fullmatch(size)
+    if match is None:
+        raise TrinoSetupError(
+            f"Trino memory {size!r}: give megabytes or gigabytes, e.g. 6G or 1536M"
+        )
+    return int(match.group(1)) * (GIB if match.group(2).upper() == "G" else MIB)
+
+
+def machine_memory() -> int:
+    """This machine's total memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def trino_memory(requested: str | None = None, total_bytes: int | None = None) -> str:
+    """Trino's heap, as ``-Xmx`` takes it (e.g. ``9830M``): ``requested`` if
+    given, else $STEDI_TRINO_MEMORY, else 40% of the machine's memory
+    (``total_bytes``, default this machine's), at least 1 GiB and at most
+    16 GiB. Half of it is a query's memory; what outgrows that spills."""
+    chosen = requested or os.environ.get(MEMORY_ENVIRONMENT)
+    if chosen:
+        size = memory_bytes(chosen)
+        if size < MEMORY_MINIMUM:
+            raise TrinoSetupError(f"Trino memory {chosen} is below the minimum of 512M")
+    else:
+        total = machine_memory() if total_bytes is None else total_bytes
+        size = min(max(int(total * MEMORY_SHARE), MEMORY_FLOOR), MEMORY_CAP)
+    return f"{size // MIB}M"
+
+
 @dataclass(frozen=True)
 class AwsEndpoint:
     """The S3 and Glue API server the catalog uses, with its credentials."""
@@ -196,10 +243,45 @@ def catalog_properties(aws: AwsEndpoint) -> str:
     return "".join(f"{name}={value}\n" for name, value in lines.items())
 
 
-def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap: str) -> None:
+def spill_properties(spill: Path) -> dict[str, str]:
+    """Spilling to disk, into the folder ``spill``: a join's build side, an
+    aggregation, a sort or a window that outgrows the memory Trino has left
+    is written there and read back (slower, not failed). Trino and a query
+    may spill up to half the disk space free when it starts, and stop where
+    the disk is 90% full (Trino's own threshold)."""
+    most = f"{max(shutil.disk_usage(spill).free // 2, GIB) // MIB}MB"
+    return {
+        "spill-enabled": "true",
+        "spiller-spill-path": str(spill),
+        "spill-compression-codec": "LZ4",
+        "max-spill-per-node": most,
+        "query-max-spill-per-node": most,
+    }
+
+
+def write_configuration(
+    etc: Path,
+    data: Path,
+    port: int,
+    aws: AwsEndpoint,
+    heap: str,
+    spill: Path | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> None:
+    """Trino's etc/ folder; ``spill``: the spill folder (none: no spilling);
+    ``properties``: more config.properties lines, or other values of them."""
     # half the heap for a query's memory, the rest for Trino itself
-    heap_mb = int(heap[:-1]) * (1024 if heap[-1].upper() == "G" else 1)
-    query_memory = f"{heap_mb // 2}MB"
+    query_memory = f"{memory_bytes(heap) // 2 // MIB}MB"
+    config = {
+        "coordinator": "true",
+        "node-scheduler.include-coordinator": "true",
+        "http-server.http.port": str(port),
+        "discovery.uri": f"http://127.0.0.1:{port}",
+        "query.max-memory": query_memory,
+        "query.max-memory-per-node": query_memory,
+        **(spill_properties(spill) if spill is not None else {}),
+        **(properties or {}),
+    }
     (etc / "catalog").mkdir(parents=True, exist_ok=True)
     (etc / "node.properties").write_text(
         f"node.environment=stedi\nnode.id=stedi-local\nnode.data-dir={data}\n", encoding="utf-8"
@@ -219,13 +301,7 @@ def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap
         encoding="utf-8",
     )
     (etc / "config.properties").write_text(
-        "coordinator=true\n"
-        "node-scheduler.include-coordinator=true\n"
-        f"http-server.http.port={port}\n"
-        f"discovery.uri=http://127.0.0.1:{port}\n"
-        f"query.max-memory={query_memory}\n"
-        f"query.max-memory-per-node={query_memory}\n",
-        encoding="utf-8",
+        "".join(f"{name}={value}\n" for name, value in config.items()), encoding="utf-8"
     )
     (etc / "catalog" / "awsdatacatalog.properties").write_text(
         catalog_properties(aws), encoding="utf-8"
@@ -233,14 +309,23 @@ def write_configuration(etc: Path, data: Path, port: int, aws: AwsEndpoint, heap
 
 
 @contextmanager
-def trino_server(aws: AwsEndpoint, work: Path, heap: str = "1G") -> Iterator[str]:
-    """Start Trino (installed first if needed) on a free port of 127.0.0.1;
-    yield its URL; stop it on exit. Its log is ``work``/trino.log."""
+def trino_server(
+    aws: AwsEndpoint,
+    work: Path,
+    heap: str = "1G",
+    properties: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Start Trino (installed first if needed) on a free port of 127.0.0.1
+    with ``heap`` (e.g. ``trino_memory()``), spilling into
+    ``work``/trino-spill; yield its URL; stop it on exit. Its log is
+    ``work``/trino.log. ``properties``: more config.properties lines (a
+    test's, say)."""
     home = install()
     java = java_home()
     port = free_port()
-    etc, data = work / "etc", work / "data"
-    write_configuration(etc, data, port, aws, heap)
+    etc, data, spill = work / "etc", work / "data", work / "trino-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    write_configuration(etc, data, port, aws, heap, spill, properties)
     env = {**os.environ, "JAVA_HOME": str(java), "PATH": f"{java / 'bin'}:{os.environ['PATH']}"}
     log = (work / "trino.log").open("wb")
     process = subprocess.Popen(

@@ -21,6 +21,10 @@ from tests.python.lakehouse import Lakehouse
 # comparisons with other engines want UTC whatever the machine's zone.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# The tests' local Trino keeps the modest 1 GiB heap the fixture build needs,
+# not the share of the machine `make run-athena-local` gives it (a test may
+# still pass its own).
+os.environ.setdefault("STEDI_TRINO_MEMORY", "1G")
 
 
 @pytest.fixture(scope="session")
