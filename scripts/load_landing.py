@@ -46,7 +46,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.common.aws_session import AwsTarget, add_aws_arguments, object_encryption
+from scripts.common.aws_session import (
+    AwsTarget,
+    add_aws_arguments,
+    error_code,
+    object_encryption,
+)
 from scripts.common.cli_logging import configure_logging
 from scripts.common.landing_files import (
     DATASETS,
@@ -257,16 +262,12 @@ def remote_object(client: Any, bucket: str, key: str) -> RemoteObject | None:
     try:
         head = client.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+        if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
     return RemoteObject(
         head.get("Metadata", {}).get(SOURCE_HASH_KEY), head["ContentLength"], head["ETag"]
     )
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def holds_file(remote: RemoteObject | None, sha256: str, size: int) -> bool:
@@ -569,7 +570,7 @@ def _finish(
     try:
         future.result()
     except ClientError as error:
-        if _error_code(error) not in {"PreconditionFailed", "412"}:
+        if error_code(error) not in {"PreconditionFailed", "412"}:
             raise
         remote = remote_object(client, options.bucket, item.key)
         if holds_file(remote, item.sha256, item.size):

@@ -78,6 +78,14 @@ class AwsTarget:
         return ", ".join(parts)
 
 
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ClientError ("" if it has none):
+    "NoSuchKey", "AccessDenied", or an HTTP status such as "404" for a
+    HEAD request, which has no body to name one."""
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
 def object_encryption(kms_key_id: str | None) -> dict[str, str]:
     """Extra arguments of an S3 upload: SSE-KMS with the key, else SSE-S3."""
     if kms_key_id:
