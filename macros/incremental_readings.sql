@@ -1,6 +1,6 @@
-{#- Incremental processing of the reading tables (see the README section
-    "Incremental runs"). The screening models take in only the landing files
-    that are new since their last run and rescreen the reading dates touched
+{#- Incremental processing of the reading tables (see docs/incremental.md).
+    The screening models take in only the landing files that are new since
+    their last run and rescreen the reading dates touched
     by those files or by a changed customer; the trusted and curated reading
     tables then rebuild exactly the dates whose verdicts changed. -#}
 
@@ -145,13 +145,16 @@
 {% macro new_landing_files(source_name) %}
     {#- The files of the landing source source_name that this incremental run
         of a screening model takes in:
-        those written at or after the newest file it has already screened,
-        less the files it has screened already. Stops the run with a clear
-        error, before anything is written, when the table's verdicts cannot
+        those written since a day before the newest file it has already
+        screened, less the files it has screened already: a dict of the
+        files, that time (modified_since_ms) and the table (screened_in).
+        Stops the run with a clear error, before anything is written, when the table's verdicts cannot
         be extended: they were made under other screening settings or over
         another landing folder, or a screened file was rewritten since (its
         rows would count twice). Each needs --full-refresh. -#}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- if not execute -%}
+        {{ return({'files': [], 'modified_since_ms': 0, 'screened_in': this}) }}
+    {%- endif -%}
     {%- do require_incremental_columns(
         ['landing_file', 'landing_file_modified_ms', 'screening_rules', 'reading_date',
          'is_malformed', 'has_non_scalar_value', 'line_as_delivered']) -%}
@@ -179,14 +182,19 @@
             this.identifier ~ ": it holds rows of files outside " ~ location
             ~ " (landing_root changed?)." ~ full_refresh_hint) }}
     {%- endif -%}
-    {%- set watermark_ms = state[0] | int -%}
+    {#- Files written up to a day before the newest screened file are looked
+        at again: S3 dates a multipart object by when its upload started, so
+        a large file whose upload straddled the last run can be dated below
+        its watermark. The bucket's lifecycle rule aborts an upload left
+        incomplete for a day (bootstrap_aws), so none is dated earlier. -#}
+    {%- set since_ms = [(state[0] | int) - var('late_delivery_window_ms'), 0] | max -%}
     {%- set candidates_query -%}
         select distinct
             {{ landing_file_path() }} as landing_file,
             {{ landing_file_modified_ms() }} as landing_file_modified_ms
         from {{ landing_relation }}
         where
-            {{ landing_file_modified_since(watermark_ms) }}
+            {{ landing_file_modified_since(since_ms) }}
             and {{ is_landing_data_file(landing_file_path()) }}
     {%- endset -%}
     {%- set candidates = {} -%}
@@ -195,24 +203,27 @@
     {%- endfor -%}
     {#- One look at the table for the candidates' paths tells both which are
         screened already (same modification time) and which were rewritten
-        since (another one). -#}
+        since (another one); a few hundred paths a query, to stay well within
+        Athena's 262,144 bytes of query text. -#}
     {%- set screened = {} -%}
-    {%- if candidates -%}
+    {%- for paths in candidates.keys() | sort | batch(landing_files_per_query()) -%}
         {%- set screened_query -%}
             select distinct landing_file, landing_file_modified_ms
             from {{ this }}
-            where {{ sql_in_list('landing_file', candidates.keys() | list) }}
+            where {{ sql_in_list('landing_file', paths) }}
         {%- endset -%}
+        {#- to the second: S3 dates objects to the second, and a folder
+            restored from an archive (tar) may keep no more -#}
         {%- for row in run_query(screened_query).rows -%}
-            {%- do screened.setdefault(row[0], []).append(row[1] | int) -%}
+            {%- do screened.setdefault(row[0], []).append((row[1] | int) // 1000) -%}
         {%- endfor -%}
-    {%- endif -%}
+    {%- endfor -%}
     {%- set new_files = [] -%}
     {%- set rewritten = [] -%}
     {%- for path, modified_ms in candidates.items() | sort -%}
         {%- if path not in screened -%}
             {%- do new_files.append(path) -%}
-        {%- elif modified_ms not in screened[path] -%}
+        {%- elif modified_ms // 1000 not in screened[path] -%}
             {%- do rewritten.append(path) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -223,8 +234,36 @@
             ~ full_refresh_hint) }}
     {%- endif -%}
     {{ log(this.identifier ~ ": " ~ new_files | length ~ " new landing file(s)", info=True) }}
-    {{ return(new_files) }}
+    {{ return({'files': new_files, 'modified_since_ms': since_ms, 'screened_in': this}) }}
 {% endmacro %}
+
+
+{% macro landing_files_per_query() -%}
+    {#- How many landing paths one query names: an S3 key is at most 1,024
+        bytes, so 200 of them stay within Athena's 262,144 bytes of query
+        text with the rest of the query. -#}
+    {{ return(200) }}
+{%- endmacro %}
+
+
+{% macro is_new_landing_file(new_files) -%}
+    {#- The filter on a landing source's rows for new_files (what
+        new_landing_files returned): the files by name, which both engines
+        prune on before they open a file; or, when naming them all would not
+        fit Athena's query text, the same files as those written since the
+        same time that the table has not screened. -#}
+    {%- if new_files.files | length <= landing_files_per_query() -%}
+        {{ sql_in_list(landing_file_path(), new_files.files) }}
+    {%- else -%}
+        {{ landing_file_modified_since(new_files.modified_since_ms) }}
+        and {{ landing_file_path() }} not in (
+            select landing_file from {{ new_files.screened_in }}
+            where
+                landing_file_modified_ms >= {{ new_files.modified_since_ms }}
+                and landing_file is not null
+        )
+    {%- endif -%}
+{%- endmacro %}
 
 
 {% macro rescreened_reading_dates(import_ctes, rescreen_ctes, epoch_ms_column) %}
@@ -272,17 +311,20 @@
 {% macro reading_dates_to_rebuild(screened_models) %}
     {#- The reading dates of this incremental model to rebuild: those where
         one of its screening models has rescreened rows since the newest
-        verdict this model holds (all dates when it holds none). A date
-        whose rebuild failed is found again by the next run. -#}
+        verdict this model holds (all dates when it holds none, or when its
+        last write did not complete: see incremental_writes.sql). -#}
     {%- if not execute or not is_incremental() -%}{{ return([]) }}{%- endif -%}
     {%- do require_incremental_columns(['screened_at', 'reading_date']) -%}
+    {%- set never = "cast('1970-01-01 00:00:00' as timestamp)" -%}
+    {#- after a write that did not complete, every date (incremental_writes) -#}
+    {%- set newest_verdict = (
+        '(select coalesce(max(screened_at), ' ~ never ~ ') from ' ~ this ~ ')'
+        if previous_write_completed() else never) -%}
     {%- set selects = [] -%}
     {%- for name in screened_models -%}
         {%- do selects.append(
             'select reading_date from ' ~ ref(name)
-            ~ ' where reading_date is not null and screened_at > ('
-            ~ "select coalesce(max(screened_at), cast('1970-01-01 00:00:00' as timestamp))"
-            ~ ' from ' ~ this ~ ')') -%}
+            ~ ' where reading_date is not null and screened_at > ' ~ newest_verdict) -%}
     {%- endfor -%}
     {%- set dates_query -%}
         select distinct reading_date

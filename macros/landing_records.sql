@@ -12,7 +12,8 @@
         only where the values cannot show it), landing_file,
         landing_file_modified_ms, is_malformed, has_non_scalar_value and
         one text column per declared key. files: only these landing files
-        (an incremental run's new files). prefix: put before every CTE name,
+        (an incremental run's new files, as new_landing_files returns them).
+        prefix: put before every CTE name,
         so that one query can hold the CTEs of several sources. -#}
     {%- set columns = landing_keys(source_name) -%}
     {%- set json_keys = [] -%}
@@ -38,7 +39,7 @@
     where
         {{ is_landing_data_file(landing_file_path()) }}
         {%- if files is not none %}
-        and {{ sql_in_list(landing_file_path(), files) }}
+        and {{ is_new_landing_file(files) }}
         {%- endif %}
     -- noqa: enable=RF03
 ),

@@ -1,14 +1,21 @@
 """Create (or check) the AWS side of the STEDI lakehouse, idempotently.
 
 - the lake bucket: public access blocked, default encryption (SSE-S3, or
-  SSE-KMS with --kms-key-id), versioning, a lifecycle rule that aborts
-  multipart uploads left incomplete for a day, and a bucket policy that
-  denies every request not made over TLS (a statement of the policy that
-  grants public access is removed);
+  SSE-KMS with --kms-key-id), versioning, lifecycle rules (multipart
+  uploads left incomplete for a day are aborted; an object version that
+  stopped being current is deleted after 30 days, and a delete marker left
+  alone is removed; query results expire after 7 days), and a bucket policy
+  that denies every request not made over TLS (a statement of the policy
+  that grants public access is removed);
 - Glue databases for the landing, trusted and curated zones
   (<database-prefix>_landing, ..._trusted, ..._curated);
 - an Athena workgroup whose query results go, encrypted, to
-  s3://BUCKET/<results-prefix>, enforced for every query of the workgroup;
+  s3://BUCKET/<results-prefix>. The workgroup does not enforce that
+  location on its queries: when it does, dbt-athena leaves the location out
+  of every CREATE TABLE AS, and Athena writes each table under the results
+  prefix, where an expiry rule would delete it and no grant could tell
+  results from tables. Not enforced, every table lives under the target's
+  s3_data_dir (s3://BUCKET/warehouse/<database>/<table>/);
 - with --pseudonym-key-from-env, the Athena target's pseudonym key: the
   secret of DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY as a one-row table
   <database-prefix>_restricted.pseudonym_key over an encrypted object under
@@ -35,7 +42,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.common.aws_session import AwsTarget, add_aws_arguments, object_encryption
+from scripts.common.aws_session import (
+    AwsTarget,
+    add_aws_arguments,
+    error_code,
+    object_encryption,
+)
 from scripts.common.cli_logging import configure_logging
 from scripts.common.hive_formats import TEXT_INPUT_FORMAT, TEXT_OUTPUT_FORMAT
 
@@ -44,6 +56,10 @@ LOG = logging.getLogger("bootstrap_aws")
 ZONES = ("landing", "trusted", "curated")
 ABORT_RULE_ID = "stedi-abort-incomplete-multipart-uploads"
 ABORT_AFTER_DAYS = 1
+NONCURRENT_RULE_ID = "stedi-expire-noncurrent-versions"
+NONCURRENT_AFTER_DAYS = 30
+RESULTS_RULE_ID = "stedi-expire-query-results"
+RESULTS_AFTER_DAYS = 7
 TLS_ONLY_SID = "stedi-deny-insecure-transport"
 EXIT_DRIFT = 4
 PSEUDONYM_KEY_ENV = "DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY"
@@ -114,17 +130,13 @@ def should_apply(state: str, options: BootstrapOptions) -> bool:
     return state != "found" and not options.check_only
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def ensure_bucket(s3: Any, region: str, options: BootstrapOptions) -> Outcome:
     resource = f"s3 bucket {options.bucket}"
     try:
         s3.head_bucket(Bucket=options.bucket)
         return Outcome(resource, "found")
     except ClientError as error:
-        if _error_code(error) not in {"404", "NoSuchBucket", "NotFound"}:
+        if error_code(error) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
     if options.check_only:
         return outcome(resource, "created", options)
@@ -149,7 +161,7 @@ def ensure_public_access_block(s3: Any, options: BootstrapOptions) -> Outcome:
         ]
         state = "found" if current == wanted else "updated"
     except ClientError as error:
-        if _error_code(error) != "NoSuchPublicAccessBlockConfiguration":
+        if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
             raise
         state = "created"
     if should_apply(state, options):
@@ -171,7 +183,7 @@ def ensure_encryption(s3: Any, options: BootstrapOptions) -> Outcome:
         current = [rule.get("ApplyServerSideEncryptionByDefault") for rule in rules]
         state = "found" if default in current else "updated"
     except ClientError as error:
-        if _error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
+        if error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
             raise
         state = "created"
     if should_apply(state, options):
@@ -202,41 +214,75 @@ ABORT_RULE = {
     "Status": "Enabled",
     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_AFTER_DAYS},
 }
+# Old object versions (a dropped table's files, an emptied partition, a
+# rewritten landing file) are kept this long after they stop being current,
+# then deleted for good: the deadline by which erased data leaves storage.
+NONCURRENT_RULE = {
+    "ID": NONCURRENT_RULE_ID,
+    "Filter": {"Prefix": ""},
+    "Status": "Enabled",
+    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_AFTER_DAYS},
+    "Expiration": {"ExpiredObjectDeleteMarker": True},
+}
 
 
-def abort_rule_drift(rule: dict[str, Any]) -> str:
-    """How the project's lifecycle rule differs from the wanted one ("" if
-    not): its status, its days, and its filter (the whole bucket)."""
+def results_expiry_rule(options: BootstrapOptions) -> dict[str, Any]:
+    """Query results expire; the prefix holds nothing else (every table
+    lives under warehouse/), so the rule deletes no table."""
+    return {
+        "ID": RESULTS_RULE_ID,
+        "Filter": {"Prefix": f"{options.results_prefix.strip('/')}/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": RESULTS_AFTER_DAYS},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+    }
+
+
+def lifecycle_rules(options: BootstrapOptions) -> list[dict[str, Any]]:
+    return [ABORT_RULE, NONCURRENT_RULE, results_expiry_rule(options)]
+
+
+def lifecycle_rule_drift(rule: dict[str, Any], wanted: dict[str, Any]) -> str:
+    """How a lifecycle rule differs from the wanted one ("" if not): its
+    status, its filter and each of its actions."""
     differences = []
     if rule.get("Status") != "Enabled":
         differences.append(f"status {rule.get('Status')}")
-    days = rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
-    if days != ABORT_AFTER_DAYS:
-        differences.append(f"after {days} days")
+    empty = ({}, {"Prefix": ""})
     rule_filter = rule.get("Filter", {"Prefix": rule.get("Prefix", "")})
-    if rule_filter not in ({}, {"Prefix": ""}):
+    wanted_filter = wanted["Filter"]
+    if rule_filter != wanted_filter and not (rule_filter in empty and wanted_filter in empty):
         differences.append(f"filter {json.dumps(rule_filter, sort_keys=True)}")
+    for action, value in wanted.items():
+        if action not in {"ID", "Status", "Filter"} and rule.get(action) != value:
+            differences.append(f"{action} {json.dumps(rule.get(action), sort_keys=True)}")
     return ", ".join(differences)
 
 
-def ensure_abort_incomplete_uploads(s3: Any, options: BootstrapOptions) -> Outcome:
-    resource = f"lifecycle rule {ABORT_RULE_ID} on {options.bucket}"
+def ensure_lifecycle_rules(s3: Any, options: BootstrapOptions) -> list[Outcome]:
+    """The project's lifecycle rules, one outcome each; the bucket's other
+    rules are someone else's and stay as they are."""
     try:
         rules = s3.get_bucket_lifecycle_configuration(Bucket=options.bucket)["Rules"]
     except ClientError as error:
-        if _error_code(error) != "NoSuchLifecycleConfiguration":
+        if error_code(error) != "NoSuchLifecycleConfiguration":
             raise
         rules = []
-    ours = [rule for rule in rules if rule.get("ID") == ABORT_RULE_ID]
-    drift = "; ".join(filter(None, (abort_rule_drift(rule) for rule in ours)))
-    state = "created" if not ours else "updated" if drift or len(ours) > 1 else "found"
-    if should_apply(state, options):
-        # The other rules of the bucket are someone else's: kept as they are.
-        others = [rule for rule in rules if rule.get("ID") != ABORT_RULE_ID]
+    wanted_rules = lifecycle_rules(options)
+    outcomes = []
+    for wanted in wanted_rules:
+        ours = [rule for rule in rules if rule.get("ID") == wanted["ID"]]
+        drift = "; ".join(filter(None, (lifecycle_rule_drift(rule, wanted) for rule in ours)))
+        state = "created" if not ours else "updated" if drift or len(ours) > 1 else "found"
+        resource = f"lifecycle rule {wanted['ID']} on {options.bucket}"
+        outcomes.append(outcome(resource, state, options, drift))
+    if any(should_apply(item.state, options) for item in outcomes):
+        ids = {wanted["ID"] for wanted in wanted_rules}
+        others = [rule for rule in rules if rule.get("ID") not in ids]
         s3.put_bucket_lifecycle_configuration(
-            Bucket=options.bucket, LifecycleConfiguration={"Rules": [*others, ABORT_RULE]}
+            Bucket=options.bucket, LifecycleConfiguration={"Rules": [*others, *wanted_rules]}
         )
-    return outcome(resource, state, options, drift)
+    return outcomes
 
 
 def tls_only_statement(bucket: str) -> dict[str, Any]:
@@ -273,7 +319,7 @@ def ensure_bucket_policy(s3: Any, options: BootstrapOptions) -> Outcome:
     try:
         policy = json.loads(s3.get_bucket_policy(Bucket=options.bucket)["Policy"])
     except ClientError as error:
-        if _error_code(error) != "NoSuchBucketPolicy":
+        if error_code(error) != "NoSuchBucketPolicy":
             raise
         policy = None
     statements = [] if policy is None else policy.get("Statement", [])
@@ -306,7 +352,7 @@ def ensure_database(glue: Any, zone: str, options: BootstrapOptions) -> Outcome:
         glue.get_database(Name=name)
         return Outcome(resource, "found")
     except ClientError as error:
-        if _error_code(error) != "EntityNotFoundException":
+        if error_code(error) != "EntityNotFoundException":
             raise
     if options.check_only:
         return outcome(resource, "created", options)
@@ -359,7 +405,7 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
         head = s3.head_object(Bucket=options.bucket, Key=object_key)
         state = "found" if head.get("Metadata", {}).get("sha256") == fingerprint else "updated"
     except ClientError as error:
-        if _error_code(error) not in {"404", "NoSuchKey", "NotFound"}:
+        if error_code(error) not in {"404", "NoSuchKey", "NotFound"}:
             raise
         state = "created"
     if should_apply(state, options):
@@ -385,7 +431,7 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
     try:
         current = glue.get_table(DatabaseName=database, Name=PSEUDONYM_KEY_TABLE)["Table"]
     except ClientError as error:
-        if _error_code(error) != "EntityNotFoundException":
+        if error_code(error) != "EntityNotFoundException":
             raise
         if not options.check_only:
             glue.create_table(DatabaseName=database, TableInput=table_input)
@@ -413,7 +459,8 @@ def workgroup_configuration(options: BootstrapOptions) -> dict[str, Any]:
             "OutputLocation": options.results_location,
             "EncryptionConfiguration": encryption,
         },
-        "EnforceWorkGroupConfiguration": True,
+        # see the module's docstring: tables under warehouse/, not results
+        "EnforceWorkGroupConfiguration": False,
         "PublishCloudWatchMetricsEnabled": True,
     }
 
@@ -440,20 +487,26 @@ def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
             Description="STEDI lakehouse dbt runs",
         )
         return Outcome(resource, "created")
-    current = athena.get_work_group(WorkGroup=options.workgroup)["WorkGroup"]
-    result = current.get("Configuration", {}).get("ResultConfiguration", {})
-    if result == wanted["ResultConfiguration"]:
-        return Outcome(resource, "found")
-    if options.check_only:
-        return outcome(resource, "updated", options)
-    athena.update_work_group(
-        WorkGroup=options.workgroup,
-        ConfigurationUpdates={
-            "ResultConfigurationUpdates": wanted["ResultConfiguration"],
-            "EnforceWorkGroupConfiguration": True,
-        },
+    configuration = athena.get_work_group(WorkGroup=options.workgroup)["WorkGroup"].get(
+        "Configuration", {}
     )
-    return Outcome(resource, "updated")
+    differences = []
+    if configuration.get("ResultConfiguration", {}) != wanted["ResultConfiguration"]:
+        differences.append("result configuration")
+    enforced = configuration.get("EnforceWorkGroupConfiguration", True)
+    if enforced != wanted["EnforceWorkGroupConfiguration"]:
+        differences.append("enforces its result location" if enforced else "does not enforce")
+    if not differences:
+        return Outcome(resource, "found")
+    if not options.check_only:
+        athena.update_work_group(
+            WorkGroup=options.workgroup,
+            ConfigurationUpdates={
+                "ResultConfigurationUpdates": wanted["ResultConfiguration"],
+                "EnforceWorkGroupConfiguration": wanted["EnforceWorkGroupConfiguration"],
+            },
+        )
+    return outcome(resource, "updated", options, ", ".join(differences))
 
 
 def bootstrap(target: AwsTarget, options: BootstrapOptions) -> list[Outcome]:
@@ -469,7 +522,7 @@ def bootstrap(target: AwsTarget, options: BootstrapOptions) -> list[Outcome]:
             ensure_public_access_block(s3, options),
             ensure_encryption(s3, options),
             ensure_versioning(s3, options),
-            ensure_abort_incomplete_uploads(s3, options),
+            *ensure_lifecycle_rules(s3, options),
             ensure_bucket_policy(s3, options),
         ]
     outcomes += [

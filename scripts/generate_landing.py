@@ -57,6 +57,7 @@ EPOCH_START_MS = 1_655_500_000_000
 # the scale so that the density of shared instants stays realistic.
 WINDOW_MS_PER_SCALE = 2_700_000
 SESSION_LENGTH_MS = 115_000
+DAY_MS = 86_400_000
 
 FIRST_NAMES = (
     "Santosh",
@@ -123,6 +124,10 @@ class GeneratorConfig:
     # new customers and readings to the existing out (see the module doc).
     append: str | None = None
     start_ms: int = EPOCH_START_MS
+    # None: the sessions fall within a window that grows with the scale (a
+    # day at about scale 30). A number: they spread evenly over that many
+    # days, so that one build writes that many reading dates.
+    days: float | None = None
 
     @property
     def customer_count(self) -> int:
@@ -130,6 +135,8 @@ class GeneratorConfig:
 
     @property
     def window_ms(self) -> int:
+        if self.days is not None:
+            return max(SESSION_LENGTH_MS, round(DAY_MS * self.days))
         return max(SESSION_LENGTH_MS, round(WINDOW_MS_PER_SCALE * self.scale))
 
     @property
@@ -151,8 +158,7 @@ def next_day_after_readings_ms(root: Path) -> int:
                 match = _SENSOR_TIME.search(line)
                 if match:
                     latest = max(latest, int(match.group(1)))
-    day_ms = 86_400_000
-    return (max(latest, EPOCH_START_MS) // day_ms + 1) * day_ms
+    return (max(latest, EPOCH_START_MS) // DAY_MS + 1) * DAY_MS
 
 
 @dataclass
@@ -402,7 +408,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="epoch ms of the first session (default: the base data set's start; with"
         " --append, the first UTC midnight after the folder's latest step-trainer reading)",
     )
+    parser.add_argument(
+        "--days",
+        type=float,
+        help="spread the sessions evenly over this many days (e.g. 150: a build then writes"
+        " about 150 reading dates); default: a window that grows with the scale",
+    )
     args = parser.parse_args(argv)
+    if args.days is not None and args.days <= 0:
+        parser.error("--days must be positive")
     if args.append is not None and not args.append.replace("_", "").isalnum():
         parser.error("--append NAME must be letters, digits and underscores")
     if args.scale <= 0:
@@ -422,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         customer_rows_per_file=args.customer_rows_per_file,
         reading_rows_per_file=args.reading_rows_per_file,
         append=args.append,
+        days=args.days,
         start_ms=args.start_ms
         if args.start_ms is not None
         else (next_day_after_readings_ms(args.out) if args.append else EPOCH_START_MS),

@@ -6,14 +6,17 @@
 -- last one, and rescreens every reading date that holds one of their rows or
 -- a reading whose customer's record changed (consent given or withdrawn,
 -- erasure, a new device) since it was screened. Other dates keep their rows.
-{%- set new_files = new_landing_files('accelerometer') if is_incremental() else [] %}
+{#- After a write that did not complete (incremental_writes.sql), every
+    landing file again, and every date rewritten. #}
+{%- set screens_new_files = is_incremental() and previous_write_completed() %}
+{%- set new_files = new_landing_files('accelerometer') if screens_new_files else none %}
 
 {#- The imports and the owners (in an incremental run, with the rows screened
     before): the model's first CTEs, and those of the query that finds the
     dates to rescreen. That query runs first, so that the dates enter the
     model's query as literals (see rescreened_reading_dates). #}
 {%- set owner_ctes %}
-{{ landing_record_ctes('accelerometer', new_files if is_incremental() else none) }},
+{{ landing_record_ctes('accelerometer', new_files) }},
 
 source_readings as (
     select
@@ -34,7 +37,7 @@ consented_customers as (
     select * from {{ ref('customer_trusted') }}
 ),
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 
 screened_before as (
     select * from {{ this }}
@@ -66,7 +69,7 @@ owners as (
 )
 {%- endset %}
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 {%- set rescreen_ctes %}
 screened_owners as (
     -- the owner state each verdict was made with, per customer and date
@@ -111,7 +114,7 @@ with
 
 {{ owner_ctes }},
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 
 rescreened_rows as (
     -- the rescreened dates' rows screened before

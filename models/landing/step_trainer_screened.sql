@@ -5,14 +5,17 @@
 -- Incremental as accelerometer_screened: new landing files only, plus every
 -- reading date holding a reading of a device whose holder, curation or
 -- erasure changed since it was screened.
-{%- set new_files = new_landing_files('step_trainer') if is_incremental() else [] %}
+{#- After a write that did not complete (incremental_writes.sql), every
+    landing file again, and every date rewritten. #}
+{%- set screens_new_files = is_incremental() and previous_write_completed() %}
+{%- set new_files = new_landing_files('step_trainer') if screens_new_files else none %}
 
 {#- The imports and the devices' holders (in an incremental run, with the
     rows screened before): the model's first CTEs, and those of the query
     that finds the dates to rescreen. That query runs first, so that the
     dates enter the model's query as literals (see rescreened_reading_dates). #}
 {%- set owner_ctes %}
-{{ landing_record_ctes('step_trainer', new_files if is_incremental() else none) }},
+{{ landing_record_ctes('step_trainer', new_files) }},
 
 source_readings as (
     select
@@ -37,7 +40,7 @@ accelerometer_verdicts as (
     select * from {{ ref('accelerometer_screened') }}
 ),
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 
 screened_before as (
     select * from {{ this }}
@@ -97,7 +100,7 @@ devices as (
 )
 {%- endset %}
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 {%- set rescreen_ctes %}
 screened_devices as (
     -- the device state each verdict was made with, per device and date
@@ -140,7 +143,7 @@ with
 
 {{ owner_ctes }},
 
-{%- if is_incremental() %}
+{%- if screens_new_files %}
 
 rescreened_rows as (
     -- the rescreened dates' rows screened before

@@ -68,6 +68,22 @@ from scripts.services.trino_server import (
 LOG = logging.getLogger("athena_local")
 
 CATALOG = "awsdatacatalog"
+
+# Athena's limits, enforced as Athena enforces them (its service quotas and
+# its SQL considerations):
+# - a query's text is at most 262,144 bytes of UTF-8; StartQueryExecution
+#   refuses a longer one;
+MAX_QUERY_BYTES = 262_144
+# - one CTAS or INSERT writes at most 100 partitions, and fails with
+#   HIVE_TOO_MANY_OPEN_PARTITIONS above that. Trino's Hive connector has
+#   the same limit per writer (hive.max-partitions-per-writers, 100 by
+#   default); one writer per query, on this one node, makes it per query.
+WRITE_LIMITS_SESSION = {
+    "task_min_writer_count": "1",
+    "task_max_writer_count": "1",
+    "scale_writers": "false",
+    "task_scale_writers_enabled": "false",
+}
 _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 
 
@@ -520,8 +536,19 @@ class AthenaLocal:
         self.work_groups: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
+        # For tests of failures Athena can have mid-way (a write batch that
+        # S3 refuses, say): given a query's text, true fails that query
+        # before it runs, as INTERNAL_ERROR_QUERY_ENGINE. None: never.
+        self.fail_query: Callable[[str], bool] | None = None
 
     def start(self, request: dict[str, Any]) -> dict[str, Any]:
+        size = len(request["QueryString"].encode("utf-8"))
+        if size > MAX_QUERY_BYTES:
+            raise AthenaRequestError(
+                "InvalidRequestException",
+                f"Query text of {size} bytes is longer than Athena's maximum of"
+                f" {MAX_QUERY_BYTES} bytes",
+            )
         context = request.get("QueryExecutionContext", {})
         work_group = request.get("WorkGroup", "primary")
         location = request.get("ResultConfiguration", {}).get("OutputLocation")
@@ -569,6 +596,9 @@ class AthenaLocal:
                 else None
             )
             action = translate(execution.query, tables)
+            failing = self.fail_query
+            if failing is not None and failing(execution.query):
+                raise TrinoQueryError("INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test")
             if isinstance(action, GlueStatement):
                 action.apply(self.glue)
                 execution.result = QueryResult([], [], {})
@@ -577,7 +607,7 @@ class AthenaLocal:
                     self.trino_url,
                     action.sql,
                     schema=execution.database,
-                    session=action.session,
+                    session={**WRITE_LIMITS_SESSION, **action.session},
                     on_started=lambda trino_id: self._started(execution, trino_id),
                 )
                 if result.update_type:  # a write (CTAS, INSERT) returns no rows

@@ -36,7 +36,7 @@ import sqlglot
 from scripts.common import dbt_invoke
 from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
-from scripts.generate_landing import GeneratorConfig, generate
+from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import (
     BUCKET,
@@ -45,6 +45,7 @@ from scripts.run_athena_local import (
     athena_environment,
     local_athena,
 )
+from scripts.services.athena_local import strip_leading_comments
 from scripts.services.trino_server import QueryResult, query
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
@@ -59,6 +60,7 @@ from tests.python.lakehouse import normalized as spark_or_trino_value
 from tests.python.test_incremental import (
     FIRST_DATE,
     IVY,
+    NEXT_DAY,
     bob_withdraws_consent,
     next_day_readings,
 )
@@ -219,6 +221,44 @@ def test_a_full_build_runs_every_test_on_trino_and_equals_spark(engines: Engines
     assert engines.assert_equal() > 100
 
 
+def glue_table_locations(engines: Engines) -> dict[str, str]:
+    """Every Glue table of the project's databases and its S3 location."""
+    glue = engines.local.target().client("glue")
+    locations = {}
+    for database in glue.get_databases()["DatabaseList"]:
+        pages = glue.get_paginator("get_tables").paginate(DatabaseName=database["Name"])
+        for page in pages:
+            for table in page["TableList"]:
+                if table.get("TableType") != "VIRTUAL_VIEW":
+                    name = f"{database['Name']}.{table['Name']}"
+                    locations[name] = table["StorageDescriptor"]["Location"]
+    return locations
+
+
+def test_every_table_lives_under_its_zone_and_none_under_the_results(engines: Engines) -> None:
+    """The work group does not force its result location on a CTAS, so
+    dbt-athena writes every model table under s3_data_dir (warehouse/); the
+    results prefix holds only query results, and its expiry rule deletes no
+    table. On AWS a table under the results prefix could not be rebuilt:
+    dbt-athena deletes a dropped table's objects, and the runner may not
+    delete results."""
+    locations = glue_table_locations(engines)
+    assert "stedi_curated.machine_learning_curated" in locations
+    results = f"s3://{BUCKET}/athena-results/"
+    assert [name for name, where in locations.items() if where.startswith(results)] == []
+    for name, where in locations.items():
+        database, table = name.split(".")
+        if database.endswith("_landing") and table in {"customer", "accelerometer", "step_trainer"}:
+            assert where.startswith(f"s3://{BUCKET}/{engines.prefix}/"), name
+        elif database.endswith("_restricted"):
+            assert where.startswith(f"s3://{BUCKET}/restricted/"), name
+        else:
+            assert where.startswith(f"s3://{BUCKET}/warehouse/{database}/{table}/"), name
+    s3 = engines.local.target().client("s3")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="athena-results/tables/")
+    assert listed.get("KeyCount", 0) == 0
+
+
 def test_source_freshness_reads_the_landing_files_on_trino(engines: Engines) -> None:
     # the loader wrote the objects minutes ago: every source is fresh
     completed = engines.athena("source", "freshness")
@@ -355,6 +395,145 @@ def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
     assert engines.assert_equal() > 10_000
 
 
+# The builds of many dates and files: the models alone (the data tests ran
+# on every other build; on 270 dates each takes Glue's partition listing)
+MODELS_ONLY = ("--exclude-resource-type", "seed", "test", "unit_test")
+
+
+def reading_dates_on_trino(engines: Engines, relation: str) -> int:
+    [[count]] = engines.trino(
+        f"select count(distinct reading_date) from awsdatacatalog.{relation}"
+    ).rows
+    return int(count)
+
+
+def test_more_than_100_reading_dates_build_on_trino_and_equal_spark(engines: Engines) -> None:
+    """Athena writes at most 100 partitions a query: dbt-athena then writes
+    in batches of 100 dates, for a full build and for an incremental run."""
+    many = engines.work / "many-dates"
+    generate(GeneratorConfig(out=many, scale=0.5, days=150))
+    engines.landing, engines.prefix = many, "many_dates"
+    engines.load()
+    engines.build_both("--full-refresh", *MODELS_ONLY)
+    assert engines.assert_equal() > 10_000
+    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") > 100
+    assert reading_dates_on_trino(engines, "stedi_curated.machine_learning_curated") > 100
+    # 120 new dates in one incremental run
+    start = next_day_after_readings_ms(many)
+    generate(GeneratorConfig(out=many, scale=0.4, append="later", start_ms=start, days=120))
+    engines.load()
+    before = reading_dates_on_trino(engines, "stedi_trusted.accelerometer_trusted")
+    engines.build_both(*MODELS_ONLY)
+    engines.assert_equal()
+    assert reading_dates_on_trino(engines, "stedi_trusted.accelerometer_trusted") > before + 100
+
+
+def test_a_write_that_fails_between_batches_is_repaired_by_the_next_run(
+    engines: Engines,
+) -> None:
+    """120 new dates go into accelerometer_screened in two batches of at
+    most 100 partitions; the second fails after the first landed. The next
+    plain run sees the write never completed, rebuilds every date, and then
+    equals Spark: no date stays missing."""
+    start = next_day_after_readings_ms(engines.landing)
+    generate(
+        GeneratorConfig(out=engines.landing, scale=0.3, append="failed", start_ms=start, days=120)
+    )
+    engines.load()
+    inserts: list[str] = []
+
+    def second_batch(sql: str) -> bool:
+        statement = strip_leading_comments(sql)
+        if re.match(r"insert\s+into\s+\S*accelerometer_screened\b", statement, re.IGNORECASE):
+            inserts.append(statement)
+        # the first insert names every date and fails on Athena's limit;
+        # then one per batch of 100 dates
+        return len(inserts) == 3 and inserts[-1] is statement
+
+    engines.local.service.fail_query = second_batch
+    try:
+        failed = engines.athena("build", *MODELS_ONLY)
+    finally:
+        engines.local.service.fail_query = None
+    assert failed.returncode != 0
+    assert "failed on purpose by a test" in failed.stdout, failed.stdout[-3000:]
+    assert len(inserts) == 3
+    repaired = engines.build_both(*MODELS_ONLY)
+    assert "accelerometer_screened: its last write did not complete" in repaired
+    engines.assert_equal()
+    # and the run after the repair is incremental again
+    again = engines.athena("build", *MODELS_ONLY)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "did not complete" not in again.stdout
+    assert "accelerometer_screened: 0 new landing file(s)" in again.stdout
+
+
+def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
+    """4,000 new files: more than one query may name within Athena's
+    262,144 bytes of query text."""
+    folder = engines.landing / "accelerometer"  # of the test before: no new full build
+    files = 4000
+    for number in range(files):
+        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
+        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
+    engines.load()
+    output = engines.build_both(*MODELS_ONLY)
+    assert f"accelerometer_screened: {files} new landing file(s)" in output
+    engines.assert_equal()
+    [[count, distinct_files]] = engines.trino(
+        "select count(*), count(distinct landing_file)"
+        " from awsdatacatalog.stedi_landing.accelerometer_screened"
+        " where landing_file like '%/backlog-%'"
+    ).rows
+    assert (count, distinct_files) == (files, files)
+    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
+    assert longest <= 262_144
+
+
+def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: Engines) -> None:
+    """S3 dates a multipart object by when its upload started: a large
+    file whose upload began before a run and ended after it arrives dated
+    below that run's newest file. The next run still screens it, once."""
+    s3 = engines.local.target().client("s3")  # on the landing zone of the tests before
+    late = engines.landing / "accelerometer" / "readings-8-late.json"
+    late.write_text(
+        "".join(
+            json.dumps({"user": IVY, "timestamp": NEXT_DAY + ms, "x": 0, "y": 0, "z": 1}) + "\n"
+            for ms in (11, 12)
+        )
+    )
+    key = f"{engines.prefix}/accelerometer/{late.name}"
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+    time.sleep(1.1)  # S3's dates have whole seconds
+    next_day_readings(engines.landing)  # delivered, and screened, meanwhile
+    late_bytes = late.read_bytes()
+    late.unlink()
+    engines.load()
+    engines.build_both(*MODELS_ONLY)
+    part = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=1, Body=late_bytes)
+    s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key=key,
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    late.write_bytes(late_bytes)
+    engines.align_delivery_times()
+    [[watermark]] = engines.trino(
+        "select max(landing_file_modified_ms)"
+        " from awsdatacatalog.stedi_landing.accelerometer_screened"
+    ).rows
+    assert late.stat().st_mtime * 1000 < int(watermark)  # dated below it
+    for _ in range(2):
+        engines.build_both(*MODELS_ONLY)
+        [[count]] = engines.trino(
+            "select count(*) from awsdatacatalog.stedi_landing.accelerometer_screened"
+            f" where landing_file like '%/{late.name}'"
+        ).rows
+        assert count == 2
+    engines.assert_equal()
+
+
 @pytest.mark.skipif(
     not os.environ.get("STEDI_PUBLIC_LANDING"),
     reason="set STEDI_PUBLIC_LANDING to the public data set's landing folder to compare it",
@@ -427,6 +606,47 @@ def test_a_column_change_the_contract_does_not_declare_fails_the_athena_build(
     assert kept.rows == [[True]]  # the last good build's table
 
 
+def test_readers_find_the_last_good_table_during_a_rebuild_and_after_a_failed_one(
+    engines: Engines, tmp_path: Path
+) -> None:
+    """Table models are written beside the old table and swapped in Glue
+    (`ha`): a reader never finds customer_trusted missing or empty."""
+    import threading
+
+    count_sql = "select count(*) from awsdatacatalog.stedi_trusted.customer_trusted"
+    [[before]] = engines.trino(count_sql).rows
+    assert int(before) > 0
+    seen: list[Any] = []
+    done = threading.Event()
+
+    def read_while_building() -> None:
+        while not done.is_set():
+            try:
+                seen.append(engines.trino(count_sql).rows[0][0])
+            except Exception as error:  # a missing table, say
+                seen.append(repr(error))
+
+    reader = threading.Thread(target=read_while_building)
+    reader.start()
+    try:
+        rebuilt = engines.athena("run", "--select", "customer_trusted")
+        broken = tampered_project(
+            tmp_path,
+            "models/trusted/customer_trusted.sql",
+            "select * from admitted",
+            "select * from admitted where 1 / (length(email) - length(email)) = 1",
+        )
+        failed = engines.athena("run", "--select", "customer_trusted", "--project-dir", str(broken))
+    finally:
+        done.set()
+        reader.join()
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert failed.returncode != 0 and "Division by zero" in failed.stdout, failed.stdout[-3000:]
+    assert len(seen) > 1
+    assert set(seen) == {before}
+    assert engines.trino(count_sql).rows == [[before]]
+
+
 def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: Engines) -> None:
     # another schema prefix: its <prefix>_restricted.pseudonym_key does not exist
     completed = engines.athena("build", env={"STEDI_ATHENA_SCHEMA": "nokey"})
@@ -438,6 +658,63 @@ def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: E
         if "nokey" in item.query and "create table" in item.query.lower()
     ]
     assert created == []  # no model was built
+
+
+def athena_client(engines: Engines) -> Any:
+    import boto3
+
+    return boto3.client(
+        "athena",
+        endpoint_url=engines.local.athena_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def run_on_athena(engines: Engines, sql: str) -> dict[str, Any]:
+    """Run ``sql`` through the Athena API; its final status."""
+    athena = athena_client(engines)
+    query_id = athena.start_query_execution(QueryString=sql, WorkGroup="stedi")["QueryExecutionId"]
+    assert engines.local.service.executions[query_id].finished.wait(timeout=300)
+    return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+
+
+def test_query_text_longer_than_athenas_limit_is_refused(engines: Engines) -> None:
+    from botocore.exceptions import ClientError
+
+    from scripts.services.athena_local import MAX_QUERY_BYTES
+
+    head = "select 1 -- "
+    # é is two bytes of UTF-8: the limit counts bytes, not characters
+    at_limit = head + "é" * ((MAX_QUERY_BYTES - len(head)) // 2) + "x" * (len(head) % 2)
+    assert len(at_limit.encode()) == MAX_QUERY_BYTES
+    assert run_on_athena(engines, at_limit)["State"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as refused:
+        athena_client(engines).start_query_execution(QueryString=at_limit + "x", WorkGroup="stedi")
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert "262144 bytes" in refused.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(("partitions", "state"), [(100, "SUCCEEDED"), (101, "FAILED")])
+def test_a_write_of_more_than_100_partitions_fails_as_on_athena(
+    engines: Engines, partitions: int, state: str
+) -> None:
+    table = f"stedi_landing.partition_limit_{partitions}"
+    location = f"s3://{BUCKET}/warehouse/stedi_landing/partition_limit_{partitions}/"
+    status = run_on_athena(
+        engines,
+        f"create table {table} with (format = 'PARQUET', partitioned_by = ARRAY['p'],"
+        f" external_location = '{location}')"
+        f" as select x, x as p from unnest(sequence(1, {partitions})) as t (x)",
+    )
+    try:
+        assert status["State"] == state, status
+        if state == "FAILED":
+            assert status["StateChangeReason"].startswith("HIVE_TOO_MANY_OPEN_PARTITIONS: ")
+            assert "100" in status["StateChangeReason"]
+    finally:
+        run_on_athena(engines, f"drop table if exists {table}")
 
 
 # A count Trino takes minutes over (10^11 rows): still running when stopped.

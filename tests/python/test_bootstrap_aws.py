@@ -22,7 +22,9 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsTarget]:
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
     try:
-        with moto_server(tmp_path_factory.mktemp("moto")) as url:
+        with moto_server(
+            tmp_path_factory.mktemp("moto"), "scripts.services.local_aws_server"
+        ) as url:
             yield AwsTarget(region="eu-west-1", endpoint_url=url)
     finally:
         os.environ.clear()
@@ -56,7 +58,7 @@ def cli_arguments(target: AwsTarget, options: BootstrapOptions) -> list[str]:
 def test_second_run_changes_nothing(target: AwsTarget, options: BootstrapOptions) -> None:
     first = bootstrap(target, options)
     assert {outcome.state for outcome in first} == {"created"}
-    assert len(first) == 10
+    assert len(first) == 12
     second = bootstrap(target, options)
     assert [outcome.state for outcome in second] == ["found"] * len(first)
 
@@ -76,8 +78,20 @@ def test_bucket_is_private_encrypted_and_versioned(
     rules = s3.get_bucket_encryption(Bucket=options.bucket)["ServerSideEncryptionConfiguration"]
     assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert s3.get_bucket_versioning(Bucket=options.bucket)["Status"] == "Enabled"
-    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=options.bucket)["Rules"]
-    assert lifecycle[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    lifecycle = {
+        rule["ID"]: rule
+        for rule in s3.get_bucket_lifecycle_configuration(Bucket=options.bucket)["Rules"]
+    }
+    abort = lifecycle[bootstrap_aws.ABORT_RULE_ID]
+    assert abort["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # old versions go after 30 days (the erasure deadline), lone delete
+    # markers with them; query results after 7 days, and nothing else
+    noncurrent = lifecycle[bootstrap_aws.NONCURRENT_RULE_ID]
+    assert noncurrent["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert noncurrent["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+    results = lifecycle[bootstrap_aws.RESULTS_RULE_ID]
+    assert results["Filter"] == {"Prefix": "athena-results/"}
+    assert results["Expiration"] == {"Days": 7}
 
 
 def test_glue_databases_and_athena_workgroup_exist(
@@ -92,6 +106,26 @@ def test_glue_databases_and_athena_workgroup_exist(
     result = workgroup["Configuration"]["ResultConfiguration"]
     assert result["OutputLocation"] == f"s3://{options.bucket}/athena-results/"
     assert result["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    # enforced, dbt-athena would write every table under the results prefix
+    assert workgroup["Configuration"]["EnforceWorkGroupConfiguration"] is False
+
+
+def test_a_workgroup_that_enforces_its_result_location_is_drift(
+    target: AwsTarget, options: BootstrapOptions
+) -> None:
+    bootstrap(target, options)
+    athena = target.client("athena")
+    athena.update_work_group(
+        WorkGroup=options.workgroup,
+        ConfigurationUpdates={"EnforceWorkGroupConfiguration": True},
+    )
+    checked = bootstrap(target, BootstrapOptions(**{**vars(options), "check_only": True}))
+    [group] = [outcome for outcome in checked if outcome.resource.startswith("athena workgroup")]
+    assert (group.state, group.detail) == ("drifted", "enforces its result location")
+    [group] = [o for o in bootstrap(target, options) if o.resource.startswith("athena workgroup")]
+    assert group.state == "updated"
+    configuration = athena.get_work_group(WorkGroup=options.workgroup)["WorkGroup"]["Configuration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is False
 
 
 def test_drift_is_repaired_and_reported(target: AwsTarget, options: BootstrapOptions) -> None:
@@ -167,7 +201,10 @@ def test_the_tls_only_policy_refuses_plain_http_requests(
     ("change", "detail"),
     [
         ({"Status": "Disabled"}, "status Disabled"),
-        ({"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 30}}, "after 30 days"),
+        (
+            {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 30}},
+            'AbortIncompleteMultipartUpload {"DaysAfterInitiation": 30}',
+        ),
         ({"Filter": {"Prefix": "landing/"}}, 'filter {"Prefix": "landing/"}'),
     ],
 )
@@ -186,11 +223,25 @@ def test_a_changed_lifecycle_rule_is_drift(
     s3.put_bucket_lifecycle_configuration(
         Bucket=options.bucket, LifecycleConfiguration={"Rules": [other, changed]}
     )
-    [rule] = [outcome for outcome in bootstrap(target, options) if "lifecycle" in outcome.resource]
+    outcomes = bootstrap(target, options)
+    [rule] = [item for item in outcomes if bootstrap_aws.ABORT_RULE_ID in item.resource]
     assert (rule.state, rule.detail) == ("updated", detail)
     rules = s3.get_bucket_lifecycle_configuration(Bucket=options.bucket)["Rules"]
     ours = [item for item in rules if item["ID"] == bootstrap_aws.ABORT_RULE_ID]
-    assert [bootstrap_aws.abort_rule_drift(item) for item in ours] == [""]
+    wanted = bootstrap_aws.ABORT_RULE
+    assert [bootstrap_aws.lifecycle_rule_drift(item, wanted) for item in ours] == [""]
+    # the project's other rules, which the put replaced, are back as wanted
+    assert {
+        item.resource.split()[2]: item.state for item in outcomes if "lifecycle" in item.resource
+    } == {
+        bootstrap_aws.ABORT_RULE_ID: "updated",
+        bootstrap_aws.NONCURRENT_RULE_ID: "created",
+        bootstrap_aws.RESULTS_RULE_ID: "created",
+    }
+    assert {item["ID"] for item in rules} >= {
+        bootstrap_aws.NONCURRENT_RULE_ID,
+        bootstrap_aws.RESULTS_RULE_ID,
+    }
     assert any(item["ID"] == "someone-elses-rule" for item in rules)
 
 
@@ -225,10 +276,10 @@ def test_cli_prints_what_it_created_then_found(
 ) -> None:
     arguments = cli_arguments(target, options)
     assert bootstrap_aws.main(arguments) == 0
-    assert "10 changed, 0 already as wanted" in capsys.readouterr().out
+    assert "12 changed, 0 already as wanted" in capsys.readouterr().out
     assert bootstrap_aws.main(arguments) == 0
     out = capsys.readouterr().out
-    assert "0 changed, 10 already as wanted" in out
+    assert "0 changed, 12 already as wanted" in out
     assert f"found    glue database {options.database_prefix}_landing" in out
 
 
@@ -247,10 +298,10 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     arguments = [*cli_arguments(target, options), "--pseudonym-key-from-env", "--allow-plain-http"]
     assert bootstrap_aws.main(arguments) == 0
     first = capsys.readouterr().out
-    assert "12 changed, 1 already as wanted" in first
+    assert "14 changed, 1 already as wanted" in first
     assert bootstrap_aws.main(arguments) == 0
     second = capsys.readouterr().out
-    assert "0 changed, 13 already as wanted" in second
+    assert "0 changed, 15 already as wanted" in second
     assert PSEUDONYM_KEY not in first + second + caplog.text
 
     s3 = target.client("s3")
@@ -269,7 +320,7 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     monkeypatch.setenv(bootstrap_aws.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY[::-1])
     assert bootstrap_aws.main(arguments) == 0
     rotated = capsys.readouterr().out
-    assert "1 changed, 12 already as wanted" in rotated
+    assert "1 changed, 14 already as wanted" in rotated
     assert "updated  pseudonym key" in rotated
 
 

@@ -184,3 +184,24 @@ def test_an_appended_batch_adds_new_people_on_a_new_day(tmp_path: Path) -> None:
 def test_append_needs_an_existing_landing_zone(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         generate(GeneratorConfig(out=tmp_path / "none", scale=0.02, append="day2"))
+
+
+def test_days_spreads_the_readings_over_that_many_dates(tmp_path: Path) -> None:
+    """--days: one build then writes more reading dates than Athena's 100
+    partitions per query allow."""
+    out = tmp_path / "landing"
+    assert generate_landing.main(["--out", str(out), "--scale", "0.2", "--days", "150"]) == 0
+    day_ms = 86_400_000
+    dates = {row["timestamp"] // day_ms for row in read_dataset(out, "accelerometer")}
+    assert 140 <= len(dates) <= 151
+    assert max(dates) - min(dates) <= 150
+    default = tmp_path / "default"
+    generate(GeneratorConfig(out=default, scale=0.2))
+    assert len({row["timestamp"] // day_ms for row in read_dataset(default, "accelerometer")}) <= 2
+
+
+def test_cli_rejects_non_positive_days(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        generate_landing.main(["--days", "0"])
+    assert exit_info.value.code == 2
+    assert "--days must be positive" in capsys.readouterr().err

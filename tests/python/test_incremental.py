@@ -8,6 +8,7 @@ settings, stop the run with a clear error before anything is written."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -224,6 +225,77 @@ def test_withdrawn_consent_and_erasure_empty_every_trusted_and_curated_table(run
     )
     assert ("no_research_consent",) in bob_reasons
     assert ("admitted",) not in bob_reasons
+
+
+def screened_rows_of(run: Run, file_name: str) -> int:
+    [(count,)] = run.rows(
+        "select count(*) from stedi_landing.accelerometer_screened"
+        f" where landing_file like '%/{file_name}'"
+    )
+    return count
+
+
+def test_a_file_dated_below_the_watermark_is_screened_once(run: Run) -> None:
+    """S3 dates a multipart object by when its upload started: a large file
+    whose upload straddled a run arrives dated below that run's newest file.
+    Within the late-delivery window (a day) it is still screened, once."""
+    [(watermark_ms,)] = run.rows(
+        "select max(landing_file_modified_ms) from stedi_landing.accelerometer_screened"
+    )
+    late = run.landing / "accelerometer" / "readings-8-late.json"
+    write_lines(
+        late,
+        [{"user": BOB, "timestamp": NEXT_DAY + ms, "x": 0.1, "y": 0.2, "z": 0.3} for ms in (7, 8)],
+    )
+    dated = (watermark_ms - 3_600_000) / 1000  # an hour below the watermark
+    os.utime(late, (dated, dated))
+    run.build()
+    assert screened_rows_of(run, late.name) == 2
+    run.build()
+    assert screened_rows_of(run, late.name) == 2  # not twice
+    # (a later test compares these rows with a full refresh)
+
+
+def test_more_new_files_than_one_query_may_name_are_screened_once(run: Run) -> None:
+    """A backlog of more files than a query names (Athena's 262,144 bytes of
+    query text) is found by time and by what the table has not screened."""
+    folder = run.landing / "accelerometer"
+    files = 250
+    assert files > 200  # landing_files_per_query
+    for number in range(files):
+        write_lines(
+            folder / f"backlog-{number:04d}.json",
+            [{"user": BOB, "timestamp": NEXT_DAY + 10_000 + number, "x": 0, "y": 0, "z": 1}],
+        )
+    run.build()
+    [(count, distinct_files)] = run.rows(
+        "select count(*), count(distinct landing_file)"
+        " from stedi_landing.accelerometer_screened where landing_file like '%/backlog-%'"
+    )
+    assert (count, distinct_files) == (files, files)
+    # (a later test compares these rows with a full refresh)
+
+
+def test_a_write_that_did_not_complete_is_repaired_by_the_next_run(run: Run) -> None:
+    """A run killed mid-write leaves its mark (started, never completed) and
+    dates emptied but not written again. The next run rebuilds every date of
+    each such table, and no date stays missing."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    before = run.model_rows()
+    for table in ("stedi_landing.accelerometer_screened", "stedi_curated.machine_learning_curated"):
+        spark.sql(
+            f"alter table {table} set tblproperties"
+            " ('stedi.incremental_write' = 'started:a-run-that-was-killed')"
+        )
+        spark.sql(f"alter table {table} drop partition (reading_date = date '{FIRST_DATE}')")
+    result = run.dbt("build")
+    assert result.success, result.exception
+    assert run.model_rows() == before
+    for table in ("stedi_landing.accelerometer_screened", "stedi_curated.machine_learning_curated"):
+        properties = dict(spark.sql(f"show tblproperties {table}").collect())
+        assert properties["stedi.incremental_write"] == "completed"
 
 
 def test_the_incremental_path_gives_the_rows_of_a_full_refresh(run: Run) -> None:
