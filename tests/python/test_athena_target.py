@@ -398,6 +398,7 @@ def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
 # The builds of many dates and files: the models alone (the data tests ran
 # on every other build; on 270 dates each takes Glue's partition listing)
 MODELS_ONLY = ("--exclude-resource-type", "seed", "test", "unit_test")
+SEEDS_AND_MODELS = ("--exclude-resource-type", "test", "unit_test")
 
 
 def reading_dates_on_trino(engines: Engines, relation: str) -> int:
@@ -407,38 +408,25 @@ def reading_dates_on_trino(engines: Engines, relation: str) -> int:
     return int(count)
 
 
-def test_more_than_100_reading_dates_build_on_trino_and_equal_spark(engines: Engines) -> None:
-    """Athena writes at most 100 partitions a query: dbt-athena then writes
-    in batches of 100 dates, for a full build and for an incremental run."""
-    many = engines.work / "many-dates"
-    generate(GeneratorConfig(out=many, scale=0.5, days=150))
-    engines.landing, engines.prefix = many, "many_dates"
-    engines.load()
-    engines.build_both("--full-refresh", *MODELS_ONLY)
-    assert engines.assert_equal() > 10_000
-    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") > 100
-    assert reading_dates_on_trino(engines, "stedi_curated.machine_learning_curated") > 100
-    # 120 new dates in one incremental run
-    start = next_day_after_readings_ms(many)
-    generate(GeneratorConfig(out=many, scale=0.4, append="later", start_ms=start, days=120))
-    engines.load()
-    before = reading_dates_on_trino(engines, "stedi_trusted.accelerometer_trusted")
-    engines.build_both(*MODELS_ONLY)
-    engines.assert_equal()
-    assert reading_dates_on_trino(engines, "stedi_trusted.accelerometer_trusted") > before + 100
-
-
-def test_a_write_that_fails_between_batches_is_repaired_by_the_next_run(
+def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     engines: Engines,
 ) -> None:
-    """120 new dates go into accelerometer_screened in two batches of at
-    most 100 partitions; the second fails after the first landed. The next
-    plain run sees the write never completed, rebuilds every date, and then
-    equals Spark: no date stays missing."""
-    start = next_day_after_readings_ms(engines.landing)
-    generate(
-        GeneratorConfig(out=engines.landing, scale=0.3, append="failed", start_ms=start, days=120)
-    )
+    """Athena writes at most 100 partitions a query: dbt-athena then writes
+    in batches of 100 dates, on a full build and on an incremental run. The
+    incremental run's second batch fails after the first landed; the next
+    plain run sees that the write never completed, rebuilds every date, and
+    then equals Spark: no date stays missing."""
+    many = engines.work / "many-dates"
+    generate(GeneratorConfig(out=many, scale=0.3, days=110))
+    engines.landing, engines.prefix = many, "many_dates"
+    engines.load()
+    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
+    assert engines.assert_equal() > 5_000
+    before = reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened")
+    assert before > 100
+    # 110 new dates in one incremental run, whose second batch fails
+    start = next_day_after_readings_ms(many)
+    generate(GeneratorConfig(out=many, scale=0.2, append="later", start_ms=start, days=110))
     engines.load()
     inserts: list[str] = []
 
@@ -461,40 +449,22 @@ def test_a_write_that_fails_between_batches_is_repaired_by_the_next_run(
     repaired = engines.build_both(*MODELS_ONLY)
     assert "accelerometer_screened: its last write did not complete" in repaired
     engines.assert_equal()
-    # and the run after the repair is incremental again
-    again = engines.athena("build", *MODELS_ONLY)
-    assert again.returncode == 0, again.stdout[-3000:]
-    assert "did not complete" not in again.stdout
-    assert "accelerometer_screened: 0 new landing file(s)" in again.stdout
-
-
-def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
-    """4,000 new files: more than one query may name within Athena's
-    262,144 bytes of query text."""
-    folder = engines.landing / "accelerometer"  # of the test before: no new full build
-    files = 4000
-    for number in range(files):
-        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
-        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
-    engines.load()
-    output = engines.build_both(*MODELS_ONLY)
-    assert f"accelerometer_screened: {files} new landing file(s)" in output
-    engines.assert_equal()
-    [[count, distinct_files]] = engines.trino(
-        "select count(*), count(distinct landing_file)"
-        " from awsdatacatalog.stedi_landing.accelerometer_screened"
-        " where landing_file like '%/backlog-%'"
-    ).rows
-    assert (count, distinct_files) == (files, files)
-    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
-    assert longest <= 262_144
+    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") > before + 100
+    # the repair completed its write: the next run is incremental again
+    glue = engines.local.target().client("glue")
+    table = glue.get_table(DatabaseName="stedi_landing", Name="accelerometer_screened")["Table"]
+    assert table["Parameters"]["stedi.incremental_write"] == "completed"
 
 
 def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: Engines) -> None:
     """S3 dates a multipart object by when its upload started: a large
     file whose upload began before a run and ended after it arrives dated
     below that run's newest file. The next run still screens it, once."""
-    s3 = engines.local.target().client("s3")  # on the landing zone of the tests before
+    # a small landing zone of its own, which the next test reuses
+    engines.use_copy_of(FIXTURE_LANDING, "late_and_many")
+    engines.load()
+    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
+    s3 = engines.local.target().client("s3")
     late = engines.landing / "accelerometer" / "readings-8-late.json"
     late.write_text(
         "".join(
@@ -532,6 +502,28 @@ def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: En
         ).rows
         assert count == 2
     engines.assert_equal()
+
+
+def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
+    """4,000 new files: more than one query may name within Athena's
+    262,144 bytes of query text."""
+    folder = engines.landing / "accelerometer"  # the test before's: no new full build
+    files = 4000
+    for number in range(files):
+        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
+        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
+    engines.load()
+    output = engines.build_both(*MODELS_ONLY)
+    assert f"accelerometer_screened: {files} new landing file(s)" in output
+    engines.assert_equal()
+    [[count, distinct_files]] = engines.trino(
+        "select count(*), count(distinct landing_file)"
+        " from awsdatacatalog.stedi_landing.accelerometer_screened"
+        " where landing_file like '%/backlog-%'"
+    ).rows
+    assert (count, distinct_files) == (files, files)
+    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
+    assert longest <= 262_144
 
 
 @pytest.mark.skipif(
