@@ -15,13 +15,14 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena java-check spark-archive browser trino docs lock clean help
+.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-halves pytest-fast java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
 	@echo "make test  - run every check (ruff, sqlfluff, pytest incl. dbt build on fixtures)"
 	@echo "make docs  - serve the dbt docs and lineage on http://127.0.0.1:8080 (after make run)"
 	@echo "make lint  - ruff and sqlfluff only"
+	@echo "make pytest-fast - the tests that need no Java, Trino, AWS server or browser"
 	@echo "make run-athena-local ARGS=\"--landing-root DIR\" - the athena target on a local Trino"
 	@echo "make trino - install the local Trino the tests run the Athena SQL on (once, ~450 MB)"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
@@ -97,16 +98,28 @@ ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_trino_java.
 	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
 
 pytest-spark: java-check spark-archive browser spark-s3
-	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) $(PYTEST_ARGS)
+	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) \
+		--junitxml=test-artifacts/pytest-junit-spark.xml $(PYTEST_ARGS)
 
 pytest-athena: java-check trino spark-s3
-	$(BIN)/pytest $(ATHENA_TESTS) $(PYTEST_ARGS)
+	$(BIN)/pytest $(ATHENA_TESTS) --junitxml=test-artifacts/pytest-junit-athena.xml $(PYTEST_ARGS)
+
+# make test runs the two halves side by side, each in a pytest of its own:
+# the Athena half waits on moto and Trino, the other on Spark, and together
+# they keep two cores busy. Each half's output is printed whole when it ends.
+pytest-halves: java-check spark-archive browser trino spark-s3
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-spark pytest-athena
+
+# The tests that need no Java, Trino, AWS server or browser (see the markers
+# in pyproject.toml): a change to one macro or script checked in a minute or two.
+pytest-fast: $(INSTALLED) $(NODE_TOOLS)
+	$(BIN)/pytest -m "not spark and not trino and not aws and not browser" $(PYTEST_ARGS)
 
 docs: $(INSTALLED)
 	test -f target/catalog.json || $(BIN)/dbt docs generate
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 
-test: lint pytest
+test: lint pytest-halves
 
 lock:
 	rm -rf /tmp/stedi-lock-venv

@@ -9,10 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from scripts.benchmarks import lakehouse as benchmark_lakehouse
 from scripts.benchmarks import reference_pyspark
 from scripts.benchmarks.reference_duckdb import BUILT_TABLES
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
+
+pytestmark = [pytest.mark.spark]
 
 
 def test_pyspark_reference_counts_the_rows_of_the_dbt_build(

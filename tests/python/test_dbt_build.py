@@ -14,6 +14,8 @@ from scripts.common import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
 from tests.python.lakehouse import CONTRACT_BREAKS, Lakehouse, pseudonymous_key, tampered_project
 
+pytestmark = [pytest.mark.spark]
+
 ANN, BOB, EVE = "ann.alpha@example.com", "bob.beta@example.com", "eve.epsilon@example.com"
 HAL, IVY = "hal.eta@example.com", "ivy.theta@example.com"
 LEE = "lee.lambda@example.com"

@@ -17,6 +17,8 @@ from scripts.common import dbt_invoke
 from scripts.services.local_s3 import free_port
 from tests.python.lakehouse import Lakehouse
 
+pytestmark = [pytest.mark.spark, pytest.mark.browser]
+
 ARTIFACTS = dbt_invoke.PROJECT_DIR / "test-artifacts"
 # Everything machine_learning_curated is built from (customers_curated is a
 # sibling: both read the trusted zone).

@@ -16,6 +16,8 @@ import pytest
 from scripts.common import dbt_invoke
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
 
+pytestmark = [pytest.mark.spark]
+
 HOUR = 3600
 
 

@@ -21,6 +21,8 @@ from scripts.common import dbt_invoke
 from scripts.erasure_request import email_hash, erasure_salt
 from tests.python.lakehouse import FIXTURE_LANDING, MODELS, Lakehouse, pseudonymous_key
 
+pytestmark = [pytest.mark.spark]
+
 BOB, IVY = "bob.beta@example.com", "ivy.theta@example.com"
 BASE = 1_655_560_000_000  # the fixture's times: 2022-06-18
 NEXT_DAY = BASE + 86_400_000  # 2022-06-19

@@ -23,6 +23,7 @@ def test_parse_major_version(output: str, major: int | None) -> None:
     assert java_check.parse_major_version(output) == major
 
 
+@pytest.mark.spark  # Spark's Java, the machine's
 def test_installed_java_is_supported() -> None:
     assert java_check.require_java() in java_check.SUPPORTED_MAJOR_VERSIONS
 

@@ -13,6 +13,8 @@ from scripts.erasure_request import normalize_email
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse
 from tests.python.test_dbt_build import ANN, BOB, GREEK_NAME, LEE, SIS, device, t
 
+pytestmark = [pytest.mark.spark]
+
 BOM = "\ufeff"
 
 

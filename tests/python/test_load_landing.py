@@ -30,6 +30,8 @@ from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import MIB, LoadOptions, load
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 
+pytestmark = [pytest.mark.aws]
+
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

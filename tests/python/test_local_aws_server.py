@@ -14,6 +14,8 @@ import pytest
 
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 
+pytestmark = [pytest.mark.aws]
+
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

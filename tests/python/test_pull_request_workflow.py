@@ -32,6 +32,8 @@ from tests.python.github_workflow import (
     describe,
 )
 
+pytestmark = [pytest.mark.spark, pytest.mark.trino, pytest.mark.aws, pytest.mark.browser]
+
 PROJECT = dbt_invoke.PROJECT_DIR
 WORKFLOW = PROJECT / ".github" / "workflows" / "ci.yml"
 BUILD_JOB = "build"  # the slim dbt build and docs; the pull requests below run it alone

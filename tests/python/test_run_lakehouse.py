@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from scripts import run_lakehouse
 from scripts.common import dbt_invoke
 from scripts.generate_landing import GeneratorConfig, generate
+
+pytestmark = [pytest.mark.spark]
 
 
 def summary_rows(output: str) -> dict[tuple[str, str], int]:

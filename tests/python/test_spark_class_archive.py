@@ -15,6 +15,8 @@ from scripts.common import dbt_invoke, spark_jvm_options
 from scripts.common.java_check import require_java
 from scripts.devtools import spark_class_archive
 
+pytestmark = [pytest.mark.spark]
+
 
 @pytest.fixture(scope="module")
 def archive() -> Path:

@@ -13,6 +13,8 @@ from scripts.common import dbt_invoke
 from scripts.services.spark_thrift_server import local_target_settings, spark_thrift_server
 from tests.python.lakehouse import FIXTURE_LANDING, Lakehouse, pseudonymous_key, run_venv_command
 
+pytestmark = [pytest.mark.spark]
+
 # A stand-in for the cluster's real secret; unlike the local target's key it
 # must reach Spark only through the session configuration.
 THRIFT_PSEUDONYM_KEY = "thrift-test-pseudonym-key-7f3a9c1e5b2d8f40"

@@ -14,6 +14,8 @@ from scripts.services import trino_server
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 from scripts.services.trino_server import AwsEndpoint, TrinoSetupError, java_home, query
 
+pytestmark = [pytest.mark.trino, pytest.mark.aws]
+
 
 def fake_jdk(folder: Path, version: str) -> Path:
     """A folder that looks like a JDK of ``version`` (its release file and a java)."""

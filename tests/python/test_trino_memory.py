@@ -35,6 +35,8 @@ from scripts.services.trino_server import (
 )
 from tests.python.lakehouse import FIXTURE_LANDING
 
+pytestmark = [pytest.mark.spark, pytest.mark.trino, pytest.mark.aws]
+
 TINY_QUERY_MEMORY = "1MB"
 
 
