@@ -4,7 +4,8 @@
   SSE-KMS with --kms-key-id), versioning, lifecycle rules (multipart
   uploads left incomplete for a day are aborted; an object version that
   stopped being current is deleted after 30 days, and a delete marker left
-  alone is removed; query results expire after 7 days), and a bucket policy
+  alone is removed; query results, the runner's and the consumers', expire
+  after 7 days), and a bucket policy
   that denies every request not made over TLS (a statement of the policy
   that grants public access is removed);
 - Glue databases for the landing, trusted and curated zones
@@ -16,6 +17,10 @@
   prefix, where an expiry rule would delete it and no grant could tell
   results from tables. Not enforced, every table lives under the target's
   s3_data_dir (s3://BUCKET/warehouse/<database>/<table>/);
+- a second work group for the consumers of the curated zone (the ML team,
+  deploy/ml-consumer-policy.json), with results of its own under
+  s3://BUCKET/<consumer-results-prefix>, enforced: a consumer creates no
+  table;
 - with --pseudonym-key-from-env, the Athena target's pseudonym key: the
   secret of DBT_ENV_SECRET_STEDI_PSEUDONYM_KEY as a one-row table
   <database-prefix>_restricted.pseudonym_key over an encrypted object under
@@ -59,6 +64,7 @@ ABORT_AFTER_DAYS = 1
 NONCURRENT_RULE_ID = "stedi-expire-noncurrent-versions"
 NONCURRENT_AFTER_DAYS = 30
 RESULTS_RULE_ID = "stedi-expire-query-results"
+CONSUMER_RESULTS_RULE_ID = "stedi-expire-consumer-query-results"
 RESULTS_AFTER_DAYS = 7
 TLS_ONLY_SID = "stedi-deny-insecure-transport"
 EXIT_DRIFT = 4
@@ -90,6 +96,8 @@ class BootstrapOptions:
     database_prefix: str = "stedi"
     workgroup: str = "stedi"
     results_prefix: str = "athena-results"
+    consumer_workgroup: str = "stedi-ml"
+    consumer_results_prefix: str = "athena-results-ml"
     kms_key_id: str | None = None
     check_only: bool = False  # report, change nothing
     # False only for a local S3 server without TLS (e.g. moto, which
@@ -101,6 +109,10 @@ class BootstrapOptions:
     @property
     def results_location(self) -> str:
         return f"s3://{self.bucket}/{self.results_prefix.strip('/')}/"
+
+    @property
+    def consumer_results_location(self) -> str:
+        return f"s3://{self.bucket}/{self.consumer_results_prefix.strip('/')}/"
 
     def database(self, zone: str) -> str:
         return f"{self.database_prefix}_{zone}"
@@ -226,12 +238,12 @@ NONCURRENT_RULE = {
 }
 
 
-def results_expiry_rule(options: BootstrapOptions) -> dict[str, Any]:
+def results_expiry_rule(rule_id: str, prefix: str) -> dict[str, Any]:
     """Query results expire; the prefix holds nothing else (every table
     lives under warehouse/), so the rule deletes no table."""
     return {
-        "ID": RESULTS_RULE_ID,
-        "Filter": {"Prefix": f"{options.results_prefix.strip('/')}/"},
+        "ID": rule_id,
+        "Filter": {"Prefix": f"{prefix.strip('/')}/"},
         "Status": "Enabled",
         "Expiration": {"Days": RESULTS_AFTER_DAYS},
         "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
@@ -239,7 +251,12 @@ def results_expiry_rule(options: BootstrapOptions) -> dict[str, Any]:
 
 
 def lifecycle_rules(options: BootstrapOptions) -> list[dict[str, Any]]:
-    return [ABORT_RULE, NONCURRENT_RULE, results_expiry_rule(options)]
+    return [
+        ABORT_RULE,
+        NONCURRENT_RULE,
+        results_expiry_rule(RESULTS_RULE_ID, options.results_prefix),
+        results_expiry_rule(CONSUMER_RESULTS_RULE_ID, options.consumer_results_prefix),
+    ]
 
 
 def lifecycle_rule_drift(rule: dict[str, Any], wanted: dict[str, Any]) -> str:
@@ -448,7 +465,38 @@ def ensure_pseudonym_key(s3: Any, glue: Any, options: BootstrapOptions) -> list[
     return outcomes
 
 
-def workgroup_configuration(options: BootstrapOptions) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WorkGroup:
+    """One of the project's Athena work groups."""
+
+    kind: str  # as outcomes name it: "workgroup", "consumer workgroup"
+    name: str
+    results_location: str
+    enforced: bool
+    description: str
+
+
+def work_groups(options: BootstrapOptions) -> list[WorkGroup]:
+    return [
+        # see the module's docstring: tables under warehouse/, not results
+        WorkGroup(
+            "workgroup",
+            options.workgroup,
+            options.results_location,
+            False,
+            "STEDI lakehouse dbt runs",
+        ),
+        WorkGroup(
+            "consumer workgroup",
+            options.consumer_workgroup,
+            options.consumer_results_location,
+            True,
+            "STEDI curated zone readers",
+        ),
+    ]
+
+
+def workgroup_configuration(options: BootstrapOptions, group: WorkGroup) -> dict[str, Any]:
     encryption: dict[str, str] = (
         {"EncryptionOption": "SSE_KMS", "KmsKey": options.kms_key_id}
         if options.kms_key_id
@@ -456,18 +504,17 @@ def workgroup_configuration(options: BootstrapOptions) -> dict[str, Any]:
     )
     return {
         "ResultConfiguration": {
-            "OutputLocation": options.results_location,
+            "OutputLocation": group.results_location,
             "EncryptionConfiguration": encryption,
         },
-        # see the module's docstring: tables under warehouse/, not results
-        "EnforceWorkGroupConfiguration": False,
+        "EnforceWorkGroupConfiguration": group.enforced,
         "PublishCloudWatchMetricsEnabled": True,
     }
 
 
-def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
-    resource = f"athena workgroup {options.workgroup} (results {options.results_location})"
-    wanted = workgroup_configuration(options)
+def ensure_workgroup(athena: Any, options: BootstrapOptions, group: WorkGroup) -> Outcome:
+    resource = f"athena {group.kind} {group.name} (results {group.results_location})"
+    wanted = workgroup_configuration(options, group)
     # Listing, rather than get_work_group's error, tells existence the same
     # way on AWS and on S3-compatible test servers.
     names: set[str] = set()
@@ -478,16 +525,14 @@ def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
         if not page.get("NextToken"):
             break
         arguments["NextToken"] = page["NextToken"]
-    if options.workgroup not in names:
+    if group.name not in names:
         if options.check_only:
             return outcome(resource, "created", options)
         athena.create_work_group(
-            Name=options.workgroup,
-            Configuration=wanted,
-            Description="STEDI lakehouse dbt runs",
+            Name=group.name, Configuration=wanted, Description=group.description
         )
         return Outcome(resource, "created")
-    configuration = athena.get_work_group(WorkGroup=options.workgroup)["WorkGroup"].get(
+    configuration = athena.get_work_group(WorkGroup=group.name)["WorkGroup"].get(
         "Configuration", {}
     )
     differences = []
@@ -500,7 +545,7 @@ def ensure_workgroup(athena: Any, options: BootstrapOptions) -> Outcome:
         return Outcome(resource, "found")
     if not options.check_only:
         athena.update_work_group(
-            WorkGroup=options.workgroup,
+            WorkGroup=group.name,
             ConfigurationUpdates={
                 "ResultConfigurationUpdates": wanted["ResultConfiguration"],
                 "EnforceWorkGroupConfiguration": wanted["EnforceWorkGroupConfiguration"],
@@ -527,7 +572,7 @@ def bootstrap(target: AwsTarget, options: BootstrapOptions) -> list[Outcome]:
         ]
     outcomes += [
         *(ensure_database(glue, zone, options) for zone in ZONES),
-        ensure_workgroup(athena, options),
+        *(ensure_workgroup(athena, options, group) for group in work_groups(options)),
     ]
     if options.pseudonym_key is not None:
         outcomes.extend(ensure_pseudonym_key(s3, glue, options))
@@ -558,6 +603,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--results-prefix",
         default="athena-results",
         help="key prefix of Athena's query results in the bucket (default: athena-results)",
+    )
+    parser.add_argument(
+        "--consumer-workgroup",
+        default="stedi-ml",
+        help="Athena workgroup of the curated zone's readers (default: stedi-ml)",
+    )
+    parser.add_argument(
+        "--consumer-results-prefix",
+        default="athena-results-ml",
+        help="key prefix of their query results (default: athena-results-ml)",
     )
     parser.add_argument("--kms-key-id", help="use SSE-KMS with this key for the bucket and results")
     parser.add_argument(
@@ -594,6 +649,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         database_prefix=args.database_prefix,
         workgroup=args.workgroup,
         results_prefix=args.results_prefix,
+        consumer_workgroup=args.consumer_workgroup,
+        consumer_results_prefix=args.consumer_results_prefix,
         kms_key_id=args.kms_key_id,
         pseudonym_key=pseudonym_key,
         check_only=args.check,

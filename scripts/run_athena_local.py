@@ -36,6 +36,17 @@ from scripts.common.project_paths import PROFILES_DIR, PROJECT_DIR
 from scripts.generate_landing import has_landing_data
 from scripts.load_landing import LoadOptions, load
 from scripts.services.athena_local import AthenaLocal, athena_local
+from scripts.services.iam_enforcement import DECISIONS_ENVIRONMENT, ENFORCE_ENVIRONMENT
+from scripts.services.local_iam import (
+    CONSUMER_POLICY,
+    CONSUMER_USER,
+    RUNNER_POLICY,
+    RUNNER_USER,
+    Principal,
+    create_principal,
+    local_policy_values,
+    render_policy,
+)
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 from scripts.services.trino_server import (
     MEMORY_ENVIRONMENT,
@@ -48,6 +59,15 @@ from scripts.services.trino_server import (
 
 LOG = logging.getLogger("run_athena_local")
 BUCKET = "stedi-local"
+DECISIONS_FILE = "iam-decisions.jsonl"
+CONSUMER_CATALOG = "consumer_catalog"  # the consumer's queries run here, as the consumer
+
+
+def endpoint_of(aws_url: str, principal: Principal) -> AwsEndpoint:
+    """The local AWS server, with a principal's key (a Trino catalog's)."""
+    return AwsEndpoint(aws_url, REGION, principal.access_key, principal.secret_key)
+
+
 REGION = "eu-west-1"
 
 
@@ -93,9 +113,21 @@ class LocalAthena:
     athena_url: str
     service: AthenaLocal
     bucket: str
+    runner: Principal  # dbt's IAM user, with deploy/'s runner policy
+    consumer: Principal  # the ML team's, with deploy/'s consumer policy
+    work: Path
 
     def environment(self) -> dict[str, str]:
-        return athena_environment(self.aws_url, self.bucket, self.athena_url)
+        """dbt's environment: the athena target, as the runner."""
+        env = athena_environment(self.aws_url, self.bucket, self.athena_url)
+        env.update(self.runner.environment())
+        return env
+
+    def iam_decisions(self) -> list[dict[str, str]]:
+        """What IAM allowed (each grant's first use) and refused so far."""
+        path = self.work / DECISIONS_FILE
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return [json.loads(line) for line in lines]
 
     def target(self) -> AwsTarget:
         return AwsTarget(region=REGION, endpoint_url=self.aws_url)
@@ -111,25 +143,44 @@ def local_athena(
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
-    exit. ``heap``: Trino's (default ``trino_memory()``: $STEDI_TRINO_MEMORY,
+    exit. IAM is enforced: dbt runs as the runner (its policy is
+    deploy/dbt-athena-runner-policy.json), and so do Trino's catalog and any
+    caller the stand-in does not know; the consumer (the ML team,
+    deploy/ml-consumer-policy.json) queries in a catalog of its own; the
+    administrator's key (``testing``) is the test harness's and the
+    loader's. Every IAM decision is kept in ``work``/iam-decisions.jsonl.
+    ``heap``: Trino's (default ``trino_memory()``: $STEDI_TRINO_MEMORY,
     else a share of the machine's memory); ``trino_properties``: more lines
     of Trino's config.properties."""
     heap = trino_memory(heap)
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
+    os.environ[ENFORCE_ENVIRONMENT] = "1"
+    os.environ[DECISIONS_ENVIRONMENT] = str(work / DECISIONS_FILE)
     try:
         with moto_server(work, "scripts.services.local_aws_server") as aws_url:
             target = AwsTarget(region=REGION, endpoint_url=aws_url)
-            aws = AwsEndpoint(aws_url, region=REGION, access_key=os.environ["AWS_ACCESS_KEY_ID"])
+            iam, values = target.client("iam"), local_policy_values(bucket, REGION)
+            runner = create_principal(iam, RUNNER_USER, render_policy(RUNNER_POLICY, values))
+            consumer = create_principal(iam, CONSUMER_USER, render_policy(CONSUMER_POLICY, values))
+            catalogs = {CONSUMER_CATALOG: endpoint_of(aws_url, consumer)}
             with (
-                trino_server(aws, work, heap, trino_properties) as trino_url,
+                trino_server(
+                    endpoint_of(aws_url, runner), work, heap, trino_properties, catalogs
+                ) as trino_url,
                 athena_local(trino_url, aws_url, target.client("glue")) as (athena_url, service),
             ):
                 os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url
+                for principal in (runner, consumer):
+                    service.credentials[principal.access_key] = principal.secret_key
+                service.catalogs[runner.access_key] = "awsdatacatalog"
+                service.catalogs[consumer.access_key] = CONSUMER_CATALOG
                 key = pseudonym_key or development_pseudonym_key()
                 options = BootstrapOptions(bucket=bucket, pseudonym_key=key, tls_only=False)
                 bootstrap(target, options)
-                yield LocalAthena(aws_url, trino_url, athena_url, service, bucket)
+                yield LocalAthena(
+                    aws_url, trino_url, athena_url, service, bucket, runner, consumer, work
+                )
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -26,6 +26,17 @@ A view that Trino creates stores one column, `dummy`, in Glue; the service
 writes the view's real columns there, as Athena does, because dbt-athena
 reads a relation's columns from Glue.
 
+IAM: with $STEDI_ENFORCE_IAM=1, each Athena call is authorized by the
+caller's IAM policies on its work group, as the local AWS server authorizes
+S3 and Glue (scripts/services/iam_enforcement.py), and the Hive DDL a caller
+sends runs against Glue with the caller's own key (``credentials``). A
+query runs in the caller's Trino catalog (``catalogs``: a catalog per local
+IAM user, whose S3 and Glue calls carry that user's key; the catalog
+`awsdatacatalog` the SQL names becomes the caller's), so Trino reads and
+writes only what the caller's policies allow, as Athena does with the
+caller's credentials. An unknown caller's query runs in `awsdatacatalog`
+(the runner's, in the local build).
+
 Limits: one Trino, one account and region; no workgroup limits or result
 files in S3 (results stay in memory); query IDs are forgotten on exit.
 """
@@ -34,6 +45,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -57,11 +69,23 @@ from scripts.common.hive_formats import (
     TEXT_OUTPUT_FORMAT,
     TEXT_SERDE,
 )
+from scripts.services.iam_enforcement import (
+    ADMIN_ACCESS_KEY,
+    DECISIONS_ENVIRONMENT,
+    ENFORCE_ENVIRONMENT,
+    DecisionLog,
+    athena_request,
+    caller_access_key,
+    denial_message,
+    evaluate,
+    global_context,
+)
 from scripts.services.trino_server import (
     TRINO_VERSION,
     QueryResult,
     TrinoQueryError,
     cancel,
+    catalog_user,
     query,
 )
 
@@ -85,6 +109,21 @@ WRITE_LIMITS_SESSION = {
     "task_scale_writers_enabled": "false",
 }
 _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+# a string literal (kept as it is), or a reference to the catalog awsdatacatalog
+_CATALOG_REFERENCE = re.compile(
+    rf"""('(?:[^']|'')*')|(?i:(?<![\w."])(?:"{CATALOG}"|{CATALOG})(?=\s*\.))"""
+)
+
+
+def in_catalog(sql: str, catalog: str) -> str:
+    """``sql`` with its references to the catalog `awsdatacatalog` made to
+    ``catalog`` (string literals untouched). Not a security boundary: Trino's
+    access control keeps each user to its own catalog."""
+    if catalog == CATALOG:
+        return sql
+    return _CATALOG_REFERENCE.sub(lambda match: match.group(1) or f'"{catalog}"', sql)
 
 
 def strip_leading_comments(sql: str) -> str:
@@ -126,6 +165,14 @@ def _table_name(text: str) -> tuple[str, str]:
     if len(parts) != 2:
         raise ValueError(f"expected database.table, got {text}")
     return parts[0], parts[1]
+
+
+def insert_target(action: TrinoStatement | GlueStatement) -> tuple[str, str] | None:
+    """The (database, table) an INSERT INTO writes; None for anything else."""
+    if not isinstance(action, TrinoStatement):
+        return None
+    match = re.match(r"insert\s+into\s+([^\s(]+)", strip_leading_comments(action.sql), re.I)
+    return _table_name(match.group(1)) if match else None
 
 
 def _string_literal(text: str) -> str:
@@ -480,6 +527,16 @@ def athena_text(value: Any) -> str | None:
     return str(value)
 
 
+def athena_csv(rows: list[list[str | None]]) -> bytes:
+    """Rows (the header first) as Athena's result CSV: every value quoted,
+    a quote doubled, a null as nothing at all."""
+    lines = []
+    for row in rows:
+        fields = ["" if value is None else '"' + value.replace('"', '""') + '"' for value in row]
+        lines.append(",".join(fields) + "\n")
+    return "".join(lines).encode("utf-8")
+
+
 # --- executions -----------------------------------------------------------------
 
 
@@ -498,6 +555,7 @@ class Execution:
     subkind: str = "SELECT"  # and SubstatementType
     result: QueryResult | None = None
     trino_query_id: str | None = None  # once Trino has accepted the query
+    access_key: str | None = None  # the caller's
     finished: threading.Event = field(default_factory=threading.Event)  # _run is done
     # the result's rows as GetQueryResults pages them: Athena's text, after
     # the header row Athena writes first for a query that returns rows
@@ -532,16 +590,131 @@ class AthenaLocal:
         self.athena = boto3.session.Session().client(
             "athena", endpoint_url=aws_url, region_name=glue.meta.region_name
         )
+        self.iam = boto3.session.Session().client(
+            "iam", endpoint_url=aws_url, region_name=glue.meta.region_name
+        )
+        self.enforce_iam = os.environ.get(ENFORCE_ENVIRONMENT) == "1"
+        self.decisions = DecisionLog(os.environ.get(DECISIONS_ENVIRONMENT))
+        # access key -> secret of the local IAM users, whose Hive DDL runs
+        # against Glue as them (an unknown key's runs as the administrator)
+        self.credentials: dict[str, str] = {}
+        # access key -> the caller's Trino catalog, when not awsdatacatalog
+        self.catalogs: dict[str, str] = {}
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.policies: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
+        self.buckets_checked: dict[tuple[str, str], float] = {}  # (caller, bucket): when
         self.executions: dict[str, Execution] = {}
         self.work_groups: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
         # For tests of failures Athena can have mid-way (a write batch that
-        # S3 refuses, say): given a query's text, true fails that query
-        # before it runs, as INTERNAL_ERROR_QUERY_ENGINE. None: never.
+        # S3 refuses, say): given a query's text, true fails that query as
+        # INTERNAL_ERROR_QUERY_ENGINE: a write (INSERT INTO) after Trino
+        # has written its files, whose new partitions are then taken out of
+        # Glue again: Athena does not roll a failed write back, and its
+        # files stay in S3; any other query before it runs. None: never.
         self.fail_query: Callable[[str], bool] | None = None
 
-    def start(self, request: dict[str, Any]) -> dict[str, Any]:
+    def authorize(self, access_key: str | None, operation: str, work_group: str) -> None:
+        """AccessDeniedException unless the caller's policies allow the
+        Athena ``operation`` on ``work_group``."""
+        if not self.enforce_iam or access_key == ADMIN_ACCESS_KEY:
+            return
+        if access_key is None:
+            raise AthenaRequestError(
+                "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
+        user_arn, documents = self._policies_of(access_key)
+        region = self.glue.meta.region_name
+        request = athena_request(operation, {"WorkGroup": work_group}, region)
+        decision = evaluate(documents, request, global_context(user_arn, region))
+        self.decisions.record(user_arn, request, decision)
+        if decision.decision != "allowed":
+            raise AthenaRequestError(
+                "AccessDeniedException", denial_message(user_arn, request.action, decision)
+            )
+        if access_key not in self.catalogs:
+            # a real user of the account, whom the stand-in runs no catalog for
+            raise AthenaRequestError(
+                "AccessDeniedException",
+                f"{user_arn} has no Trino catalog on the local Athena: only the users"
+                " local_athena creates can query here",
+            )
+
+    def _check_output_bucket(self, location: str, access_key: str | None) -> None:
+        """Athena looks up the result bucket's region with the caller's
+        credentials before it runs a query (s3:GetBucketLocation); without
+        the grant it refuses the query."""
+        from botocore.exceptions import ClientError
+
+        bucket = location.removeprefix("s3://").partition("/")[0]
+        checked = self.buckets_checked.get((access_key or "", bucket))
+        if checked is not None and time.monotonic() - checked < 1.0:
+            return
+        try:
+            self.client_for("s3", access_key).get_bucket_location(Bucket=bucket)
+        except ClientError as error:
+            raise AthenaRequestError(
+                "InvalidRequestException",
+                f"Unable to verify/create output bucket {bucket}"
+                f" ({error.response['Error'].get('Message', '')})",
+            ) from None
+        self.buckets_checked[(access_key or "", bucket)] = time.monotonic()
+
+    def forget_policies(self) -> None:
+        """Read every caller's policies again at its next call (IAM itself
+        takes seconds to apply a changed policy; tests need no wait)."""
+        self.policies.clear()
+        self.buckets_checked.clear()
+
+    def _policies_of(self, access_key: str) -> tuple[str, list[dict[str, Any]]]:
+        """The caller's ARN and policies, read again after a second (a test
+        changes a policy between dbt commands; dbt polls every 0.1 s)."""
+        from botocore.exceptions import ClientError
+
+        cached = self.policies.get(access_key)
+        if cached is not None and time.monotonic() - cached[0] < 1.0:
+            return cached[1], cached[2]
+        try:
+            from scripts.services.local_iam import user_policies
+
+            arn, documents = user_policies(self.iam, access_key)
+        except (ClientError, PermissionError) as error:
+            raise AthenaRequestError(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ) from error
+        self.policies[access_key] = (time.monotonic(), arn, documents)
+        return arn, documents
+
+    def glue_for(self, access_key: str | None) -> Any:
+        """A Glue client with the caller's key, if it is a known local user's."""
+        return self.client_for("glue", access_key)
+
+    def client_for(self, service: str, access_key: str | None) -> Any:
+        """A client with the caller's key, if it is a known local user's;
+        else the administrator's."""
+        secret = self.credentials.get(access_key or "")
+        key = access_key if access_key is not None and secret is not None else ADMIN_ACCESS_KEY
+        with self.lock:
+            if (service, key) not in self.clients:
+                self.clients[(service, key)] = boto3.session.Session().client(
+                    service,
+                    endpoint_url=self.aws_url,
+                    region_name=self.glue.meta.region_name,
+                    aws_access_key_id=key,
+                    aws_secret_access_key=secret or ADMIN_ACCESS_KEY,
+                )
+            return self.clients[(service, key)]
+
+    def work_group_of(self, operation: str, request: dict[str, Any]) -> str:
+        """The work group an Athena call acts in: the one it names, or its
+        query's."""
+        if "QueryExecutionId" in request:
+            return self._execution(request["QueryExecutionId"]).work_group
+        return str(request.get("WorkGroup", "primary"))
+
+    def start(self, request: dict[str, Any], access_key: str | None = None) -> dict[str, Any]:
         size = len(request["QueryString"].encode("utf-8"))
         if size > MAX_QUERY_BYTES:
             raise AthenaRequestError(
@@ -555,12 +728,15 @@ class AthenaLocal:
         configuration = self._work_group_configuration(work_group)
         if configuration.get("EnforceWorkGroupConfiguration") or not location:
             location = configuration.get("ResultConfiguration", {}).get("OutputLocation", location)
+        if location:
+            self._check_output_bucket(location, access_key)
         execution = Execution(
             query_id=str(uuid.uuid4()),
             query=request["QueryString"],
             database=context.get("Database"),
             work_group=work_group,
             output_location=location,
+            access_key=access_key,
         )
         execution.kind, execution.subkind = statement_type(execution.query)
         with self.lock:
@@ -597,30 +773,49 @@ class AthenaLocal:
             )
             action = translate(execution.query, tables)
             failing = self.fail_query
-            if failing is not None and failing(execution.query):
+            fails = failing is not None and failing(execution.query)
+            target = insert_target(action) if fails else None
+            if fails and target is None:
                 raise TrinoQueryError("INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test")
+            partitions_before = self._partition_values(*target) if target else set()
             if isinstance(action, GlueStatement):
-                action.apply(self.glue)
+                action.apply(self.glue_for(execution.access_key))
                 execution.result = QueryResult([], [], {})
             else:
+                catalog = self.catalogs.get(execution.access_key or "", CATALOG)
                 result = query(
                     self.trino_url,
-                    action.sql,
+                    in_catalog(action.sql, catalog),
                     schema=execution.database,
-                    session={**WRITE_LIMITS_SESSION, **action.session},
+                    session={
+                        **WRITE_LIMITS_SESSION,
+                        **{
+                            name.replace(f"{CATALOG}.", f"{catalog}.", 1): value
+                            for name, value in action.session.items()
+                        },
+                    },
                     on_started=lambda trino_id: self._started(execution, trino_id),
+                    catalog=catalog,
                 )
                 if result.update_type:  # a write (CTAS, INSERT) returns no rows
                     result = QueryResult(
                         [], [], result.stats, result.update_type, result.update_count
                     )
                 if action.view:
-                    self._store_view_columns(*action.view)
+                    glue = self.glue_for(execution.access_key)
+                    self._store_view_columns(glue, catalog, *action.view)
+                if target is not None:
+                    self._forget_partitions(*target, partitions_before)
+                    raise TrinoQueryError(
+                        "INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test, after"
+                        " writing its files (they stay in S3, as on Athena)"
+                    )
                 execution.rows = [[athena_text(value) for value in row] for row in result.rows]
                 # Athena writes a header row first, except for DDL and
                 # utility statements
                 if execution.kind == "DML" and result.columns:
                     execution.rows.insert(0, [column["name"] for column in result.columns])
+                    self._write_result(execution)
                 execution.result = result
             outcome, reason = "SUCCEEDED", None
         except TrinoQueryError as error:
@@ -640,6 +835,45 @@ class AthenaLocal:
             if execution.state == "FAILED":
                 LOG.info("query %s failed: %s", execution.query_id, execution.reason)
 
+    def _write_result(self, execution: Execution) -> None:
+        """The result as Athena writes it, with the caller's credentials:
+        <output location>/<query id>.csv (a reader such as pyathena's
+        pandas cursor or awswrangler fetches it from S3). A refused write
+        fails the query, as on Athena."""
+        from botocore.exceptions import ClientError
+
+        if not execution.output_location:
+            return
+        bucket, _, prefix = execution.output_location.removeprefix("s3://").partition("/")
+        key = f"{prefix.rstrip('/')}/{execution.query_id}.csv".lstrip("/")
+        s3 = self.client_for("s3", execution.access_key)
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=athena_csv(execution.rows))
+        except ClientError as error:
+            raise TrinoQueryError(
+                f"Access denied when writing output to url: s3://{bucket}/{key} . Please"
+                " ensure you are allowed to access the S3 bucket."
+                f" ({error.response['Error'].get('Message', '')})"
+            ) from None
+
+    def _partition_values(self, database: str, table: str) -> set[tuple[str, ...]]:
+        pages = self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=database, TableName=table
+        )
+        return {tuple(item["Values"]) for page in pages for item in page["Partitions"]}
+
+    def _forget_partitions(self, database: str, table: str, keep: set[tuple[str, ...]]) -> None:
+        """Take the partitions a write added out of Glue (its files stay)."""
+        added = sorted(self._partition_values(database, table) - keep)
+        for start in range(0, len(added), 25):  # Glue's batch limit
+            self.glue.batch_delete_partition(
+                DatabaseName=database,
+                TableName=table,
+                PartitionsToDelete=[
+                    {"Values": list(values)} for values in added[start : start + 25]
+                ],
+            )
+
     def _started(self, execution: Execution, trino_query_id: str) -> None:
         """Trino accepted the query: a stop that came first cancels it now."""
         with self.lock:
@@ -652,18 +886,21 @@ class AthenaLocal:
         if execution.trino_query_id is None:
             return  # _started cancels it once Trino has accepted it
         try:
-            cancel(self.trino_url, execution.trino_query_id)
+            catalog = self.catalogs.get(execution.access_key or "", CATALOG)
+            cancel(self.trino_url, execution.trino_query_id, catalog_user(catalog))
         except OSError as error:  # it may have finished meanwhile
             LOG.info("Trino query %s not cancelled: %s", execution.trino_query_id, error)
 
-    def _store_view_columns(self, database: str, name: str) -> None:
+    def _store_view_columns(self, glue: Any, catalog: str, database: str, name: str) -> None:
         """Glue gets the view's columns (Trino stores one called `dummy`)."""
-        described = query(self.trino_url, f'describe "{CATALOG}"."{database}"."{name}"')
+        described = query(
+            self.trino_url, f'describe "{catalog}"."{database}"."{name}"', catalog=catalog
+        )
         columns = [{"Name": row[0], "Type": hive_type(row[1])} for row in described.rows]
-        table = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
         table_input = table_input_of(table)
         table_input["StorageDescriptor"] = {**table["StorageDescriptor"], "Columns": columns}
-        self.glue.update_table(DatabaseName=database, TableInput=table_input)
+        glue.update_table(DatabaseName=database, TableInput=table_input)
 
     def describe(self, query_id: str) -> dict[str, Any]:
         execution = self._execution(query_id)
@@ -806,10 +1043,28 @@ def _handler(service: AthenaLocal) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 request = json.loads(body or b"{}")
-                answer = OPERATIONS[operation](service, request)
+                if not isinstance(request, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError:
+                self._reply(400, {"__type": "SerializationException", "Message": "bad JSON"})
+                return
+            try:
+                caller = caller_access_key(self.headers)
+                service.authorize(caller, operation, service.work_group_of(operation, request))
+                if operation == "StartQueryExecution":
+                    answer = service.start(request, caller)
+                else:
+                    answer = OPERATIONS[operation](service, request)
                 self._reply(200, answer)
             except AthenaRequestError as error:
                 self._reply(400, {"__type": error.code, "Message": str(error)})
+            except KeyError as error:  # a required parameter missing
+                message = f"missing parameter {error}"
+                self._reply(400, {"__type": "InvalidRequestException", "Message": message})
+            except Exception as error:  # reported to the caller, detail to the log
+                LOG.exception("%s failed", operation)
+                message = f"{type(error).__name__}: {error}"
+                self._reply(500, {"__type": "InternalServerException", "Message": message})
 
         def _reply(self, status: int, answer: dict[str, Any]) -> None:
             data = json.dumps(answer).encode()

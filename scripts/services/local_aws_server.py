@@ -1,7 +1,9 @@
 """moto's AWS server with the calls moto lacks that this project makes: the
 Glue column-statistics operations of Trino's Glue metastore, and Athena's
 UpdateWorkGroup (bootstrap_aws repairs a drifted work group with it); and
-S3's dating of a multipart object, which moto gets wrong.
+S3's dating of a multipart object, which moto gets wrong; and, with
+$STEDI_ENFORCE_IAM=1, IAM: every call made with an IAM user's key is
+allowed or denied by that user's policies (scripts/services/iam_enforcement.py).
 
 Trino's Hive connector reads and writes column statistics in Glue on every
 CREATE TABLE, CTAS and INSERT (even with statistics collection off, it
@@ -16,13 +18,19 @@ Usage: python -m scripts.services.local_aws_server -H 127.0.0.1 -p PORT
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 from moto.athena.responses import AthenaResponse
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import AccessDeniedError, JsonRESTError, _RESTError
 from moto.core.utils import utcnow
 from moto.glue.responses import GlueResponse
+from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeMultipart, S3Backend
+
+from scripts.services import iam_enforcement
 
 
 def _no_statistics(self: GlueResponse) -> str:
@@ -110,8 +118,130 @@ FakeMultipart.__init__ = _multipart_init_dated  # type: ignore[method-assign]
 S3Backend.complete_multipart_upload = _complete_multipart_upload_dated  # type: ignore[method-assign]
 
 
+class _S3AccessDenied(S3ClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("AccessDenied", message)
+
+
+def _caller_policies(response: Any, s3: bool) -> tuple[str, list[dict[str, Any]]]:
+    """The caller's user ARN and policy documents; moto's errors for an
+    unsigned call or an unknown key."""
+    from moto.iam.access_control import IAMPolicy, IAMRequest, S3IAMRequest
+
+    if "Authorization" not in response.headers:
+        if s3:
+            raise _S3AccessDenied("Access Denied")
+        raise AccessDeniedError(user_arn="anonymous", action=response._get_action())
+    iam_request = (S3IAMRequest if s3 else IAMRequest)(
+        account_id=response.current_account,
+        method=response.method,
+        path=response.raw_path,
+        data=response.data,
+        body=response.raw_body,
+        headers=response.headers,
+        action=response._get_action(),
+    )
+    access_key = iam_request._access_key
+    if not _key_is_active(access_key):
+        iam_request._raise_invalid_access_key("InvalidId")
+    documents = [IAMPolicy(policy)._policy_json for policy in access_key.collect_policies()]
+    return access_key.arn, documents
+
+
+def _key_is_active(access_key: Any) -> bool:
+    """An IAM user's key counts while Active, as on AWS (an assumed role's
+    credentials have no status)."""
+    user = getattr(access_key, "_owner_user_name", None)
+    if user is None:
+        return True
+    keys = access_key.backend.get_user(user).access_keys
+    return any(
+        key.access_key_id == access_key._access_key_id and key.status == "Active" for key in keys
+    )
+
+
+def _check(response: Any, requests: list[iam_enforcement.Request], s3: bool) -> None:
+    caller = iam_enforcement.caller_access_key(response.headers, response.uri)
+    if caller == iam_enforcement.ADMIN_ACCESS_KEY:
+        return
+    user_arn, policies = _caller_policies(response, s3)
+    context = iam_enforcement.global_context(user_arn, response.region)
+    for request in requests:
+        decision = iam_enforcement.evaluate(policies, request, context)
+        _DECISIONS.record(user_arn, request, decision)
+        if decision.decision != "allowed":
+            message = iam_enforcement.denial_message(user_arn, request.action, decision)
+            if s3:
+                raise _S3AccessDenied(message)
+            if response.service_name in ("iam", "sts"):
+                raise _RESTError("AccessDenied", message)
+            raise JsonRESTError("AccessDeniedException", message)
+
+
+def _authorize_s3(
+    self: ActionAuthenticatorMixin, bucket_name: str | None = None, key_name: str | None = None
+) -> None:
+    moto_action = self.data.get("Action", "")  # type: ignore[attr-defined]
+    deletes_keys = moto_action == "DeleteObject" and not key_name
+    try:
+        requests = iam_enforcement.s3_requests(
+            moto_action,
+            bucket_name,
+            key_name,
+            self.uri,  # type: ignore[attr-defined]
+            self.raw_body if deletes_keys else None,  # type: ignore[attr-defined]
+            method=self.method,  # type: ignore[attr-defined]
+            copy_source=self.headers.get("x-amz-copy-source"),  # type: ignore[attr-defined]
+        )
+    except iam_enforcement.MalformedRequest:
+        raise S3ClientError(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our"
+            " published schema",
+        ) from None
+    _check(self, requests, s3=True)
+
+
+def _authorize_normal(self: ActionAuthenticatorMixin, resource: str = "*") -> None:
+    operation = self._get_action()  # type: ignore[attr-defined]
+    service = self.service_name  # type: ignore[attr-defined]
+    if service == "sts" and operation == "GetCallerIdentity":
+        return  # always allowed, as on AWS
+    params = _json_params(self)
+    region = self.region  # type: ignore[attr-defined]
+    if service == "glue":
+        request = iam_enforcement.glue_request(operation, params, region)
+        if request is None:
+            return
+    elif service == "athena":
+        request = iam_enforcement.athena_request(operation, params, region)
+    else:
+        request = iam_enforcement.Request(f"{service}:{operation}", (resource,))
+    _check(self, [request], s3=False)
+
+
+def _json_params(response: Any) -> dict[str, Any]:
+    try:
+        params = json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+_DECISIONS = iam_enforcement.DecisionLog(os.environ.get(iam_enforcement.DECISIONS_ENVIRONMENT))
+
+
+def enforce_iam() -> None:
+    """Every later call is authorized by the caller's IAM policies."""
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authorize_s3  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_normal  # type: ignore[method-assign]
+
+
 def main() -> None:
     from moto.server import main as moto_main
+
+    if os.environ.get(iam_enforcement.ENFORCE_ENVIRONMENT) == "1":
+        enforce_iam()
 
     moto_main(sys.argv[1:])
 

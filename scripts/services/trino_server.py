@@ -35,7 +35,7 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,14 @@ def trino_memory(requested: str | None = None, total_bytes: int | None = None) -
     return f"{size // MIB}M"
 
 
+DEFAULT_USER = "stedi"  # Trino's user for the catalog awsdatacatalog
+
+
+def catalog_user(catalog: str) -> str:
+    """The Trino user allowed into ``catalog`` (write_configuration)."""
+    return DEFAULT_USER if catalog == "awsdatacatalog" else catalog
+
+
 @dataclass(frozen=True)
 class AwsEndpoint:
     """The S3 and Glue API server the catalog uses, with its credentials."""
@@ -216,7 +224,9 @@ class AwsEndpoint:
     url: str
     region: str = "eu-west-1"
     access_key: str = "testing"
-    secret_key: str = "testing"  # a local test server's dummy secret, never a real one
+    # the local AWS server's administrator's dummy secret, or a local IAM
+    # user's: never a real one, and never in a repr
+    secret_key: str = field(default="testing", repr=False)
 
 
 def catalog_properties(aws: AwsEndpoint) -> str:
@@ -267,9 +277,14 @@ def write_configuration(
     heap: str,
     spill: Path | None = None,
     properties: Mapping[str, str] | None = None,
+    catalogs: Mapping[str, AwsEndpoint] | None = None,
 ) -> None:
     """Trino's etc/ folder; ``spill``: the spill folder (none: no spilling);
-    ``properties``: more config.properties lines, or other values of them."""
+    ``properties``: more config.properties lines, or other values of them;
+    ``catalogs``: more Hive catalogs by name, over the same Glue and S3 with
+    other credentials (one IAM user's each). With more catalogs, Trino's
+    file-based access control lets each Trino user into one catalog only:
+    a catalog's user is its name, and ``awsdatacatalog``'s is ``stedi``."""
     # half the heap for a query's memory, the rest for Trino itself
     query_memory = f"{memory_bytes(heap) // 2 // MIB}MB"
     config = {
@@ -303,9 +318,21 @@ def write_configuration(
     (etc / "config.properties").write_text(
         "".join(f"{name}={value}\n" for name, value in config.items()), encoding="utf-8"
     )
-    (etc / "catalog" / "awsdatacatalog.properties").write_text(
-        catalog_properties(aws), encoding="utf-8"
-    )
+    for name, endpoint in {"awsdatacatalog": aws, **(catalogs or {})}.items():
+        (etc / "catalog" / f"{name}.properties").write_text(
+            catalog_properties(endpoint), encoding="utf-8"
+        )
+    if catalogs:
+        rules = [
+            {"user": DEFAULT_USER, "catalog": "awsdatacatalog", "allow": "all"},
+            *({"user": name, "catalog": name, "allow": "all"} for name in catalogs),
+            {"catalog": "system", "allow": "none"},  # no way round the rules above
+        ]
+        (etc / "rules.json").write_text(json.dumps({"catalogs": rules}), encoding="utf-8")
+        (etc / "access-control.properties").write_text(
+            f"access-control.name=file\nsecurity.config-file={etc / 'rules.json'}\n",
+            encoding="utf-8",
+        )
 
 
 @contextmanager
@@ -314,18 +341,19 @@ def trino_server(
     work: Path,
     heap: str = "1G",
     properties: Mapping[str, str] | None = None,
+    catalogs: Mapping[str, AwsEndpoint] | None = None,
 ) -> Iterator[str]:
     """Start Trino (installed first if needed) on a free port of 127.0.0.1
     with ``heap`` (e.g. ``trino_memory()``), spilling into
     ``work``/trino-spill; yield its URL; stop it on exit. Its log is
     ``work``/trino.log. ``properties``: more config.properties lines (a
-    test's, say)."""
+    test's, say); ``catalogs``: more catalogs (``write_configuration``)."""
     home = install()
     java = java_home()
     port = free_port()
     etc, data, spill = work / "etc", work / "data", work / "trino-spill"
     spill.mkdir(parents=True, exist_ok=True)
-    write_configuration(etc, data, port, aws, heap, spill, properties)
+    write_configuration(etc, data, port, aws, heap, spill, properties, catalogs)
     env = {**os.environ, "JAVA_HOME": str(java), "PATH": f"{java / 'bin'}:{os.environ['PATH']}"}
     log = (work / "trino.log").open("wb")
     process = subprocess.Popen(
@@ -360,6 +388,18 @@ def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -
         time.sleep(0.5)
 
 
+def access_denial(failure: dict[str, Any]) -> str | None:
+    """The AWS refusal a failure was caused by, if any: Trino reports only
+    its own message ("Failed to open S3 file"), and S3's or Glue's
+    "... is not authorized to perform: <action> ..." sits in a cause."""
+    while failure:
+        message = str(failure.get("message") or "")
+        if "is not authorized to perform" in message:
+            return message.split(" (Service:", 1)[0]
+        failure = failure.get("cause") or {}
+    return None
+
+
 class TrinoQueryError(RuntimeError):
     """A query failed on Trino."""
 
@@ -379,12 +419,17 @@ def query(
     schema: str | None = None,
     session: dict[str, str] | None = None,
     on_started: Callable[[str], None] | None = None,
+    catalog: str = "awsdatacatalog",
+    user: str | None = None,
 ) -> QueryResult:
     """Run one statement through Trino's HTTP protocol and wait for all of
     its rows. ``session``: session properties, e.g.
     {"awsdatacatalog.compression_codec": "SNAPPY"}; ``on_started`` is told
-    Trino's id for the query as soon as Trino accepts it (``cancel`` takes it)."""
-    headers = {"X-Trino-User": "stedi", "X-Trino-Catalog": "awsdatacatalog"}
+    Trino's id for the query as soon as Trino accepts it (``cancel`` takes it);
+    ``catalog``: the session's catalog; ``user``: Trino's user (default:
+    the catalog's, as ``write_configuration`` grants it)."""
+    user = user or catalog_user(catalog)
+    headers = {"X-Trino-User": user, "X-Trino-Catalog": catalog}
     headers["X-Trino-Time-Zone"] = "UTC"
     if schema:
         headers["X-Trino-Schema"] = schema
@@ -406,6 +451,9 @@ def query(
             error = document["error"]
             name = error.get("errorName")
             message = error.get("message", "query failed")
+            denied = access_denial(error.get("failureInfo", {}))
+            if denied and denied not in message:
+                message = f"{message} ({denied})"
             raise TrinoQueryError(f"{name}: {message}" if name else message)
         if "nextUri" not in document:
             return QueryResult(
@@ -415,15 +463,16 @@ def query(
                 document.get("updateType"),
                 document.get("updateCount"),
             )
-        follow = urllib.request.Request(document["nextUri"], headers={"X-Trino-User": "stedi"})
+        follow = urllib.request.Request(document["nextUri"], headers={"X-Trino-User": user})
         with urllib.request.urlopen(follow, timeout=60) as response:
             document = json.load(response)
 
 
-def cancel(url: str, query_id: str) -> None:
-    """Ask Trino to cancel a query; its ``query`` then fails with USER_CANCELED."""
+def cancel(url: str, query_id: str, user: str = "stedi") -> None:
+    """Ask Trino to cancel a query (as the user who runs it); its ``query``
+    then fails with USER_CANCELED."""
     request = urllib.request.Request(
-        f"{url}/v1/query/{query_id}", method="DELETE", headers={"X-Trino-User": "stedi"}
+        f"{url}/v1/query/{query_id}", method="DELETE", headers={"X-Trino-User": user}
     )
     with urllib.request.urlopen(request, timeout=60):
         pass

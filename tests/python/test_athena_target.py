@@ -14,6 +14,11 @@ the zone summary and row accounting must read the same:
 - on generated data (scale 1);
 - on the public data set, when STEDI_PUBLIC_LANDING names its landing
   folder (not in make test).
+dbt runs as the runner, under exactly deploy/dbt-athena-runner-policy.json,
+enforced on every S3, Glue and Athena call (scripts/services/iam_enforcement.py):
+two builds in a row pass; without a statement a build needs, the build fails
+with AccessDenied naming the action; and the policy grants nothing the
+module's builds did not use.
 """
 
 from __future__ import annotations
@@ -45,7 +50,14 @@ from scripts.run_athena_local import (
     athena_environment,
     local_athena,
 )
-from scripts.services.athena_local import strip_leading_comments
+from scripts.services.athena_local import strip_leading_comments, table_input_of
+from scripts.services.local_iam import (
+    RUNNER_POLICY,
+    Principal,
+    local_policy_values,
+    render_policy,
+    replace_policy,
+)
 from scripts.services.trino_server import QueryResult, query
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
@@ -65,8 +77,16 @@ from tests.python.test_incremental import (
     next_day_readings,
 )
 
+pytestmark = [pytest.mark.spark, pytest.mark.trino, pytest.mark.aws]
+
 # when the build ran: not the same on two engines
 NOT_COMPARED = {"screened_at"}
+
+
+def landing_prefix(name: str) -> str:
+    """Where a test's own landing zone goes: under landing/, the one prefix
+    the runner may read landing files from (deploy/'s policy, enforced)."""
+    return f"landing/{name}"
 
 
 @dataclass
@@ -110,9 +130,9 @@ class Engines:
                     delivered = item["LastModified"].timestamp()
                     os.utime(path, (delivered, delivered))
 
-    def use_copy_of(self, source: Path, prefix: str) -> None:
-        """Build next over a copy of ``source``, loaded under ``prefix``."""
-        self.landing, self.prefix = self.work / prefix, prefix
+    def use_copy_of(self, source: Path, name: str) -> None:
+        """Build next over a copy of ``source``, loaded under landing/``name``."""
+        self.landing, self.prefix = self.work / name, landing_prefix(name)
         shutil.copytree(source, self.landing)
 
     def athena(
@@ -219,6 +239,131 @@ def test_a_full_build_runs_every_test_on_trino_and_equals_spark(engines: Engines
     passed = int(output.split("PASS=", 1)[1].split()[0])
     assert passed >= 60, output[-2000:]
     assert engines.assert_equal() > 100
+
+
+def test_two_builds_in_a_row_ran_as_the_runner_and_nothing_was_refused(
+    engines: Engines,
+) -> None:
+    # the two full builds above: the second dropped and rebuilt every
+    # table the first made, which only a second build on one account does
+    decisions = engines.local.iam_decisions()
+    runner = engines.local.runner.arn
+    used = {(item["action"], item["sid"]) for item in decisions if item["user"] == runner}
+    for needed in [
+        ("athena:StartQueryExecution", "AthenaQueriesInTheStediWorkgroupOnly"),
+        ("glue:DeleteTable", "GlueCatalogOfTheThreeZones"),
+        ("s3:PutObject", "WriteTrustedAndCuratedTables"),
+        ("s3:DeleteObject", "WriteTrustedAndCuratedTables"),
+        ("s3:GetObject", "ReadTheLandingZone"),
+        ("s3:GetObject", "ReadThePseudonymKeyObject"),
+    ]:
+        assert needed in used, needed
+    refused = [
+        item for item in decisions if item["user"] == runner and item["decision"] != "allowed"
+    ]
+    assert refused == []
+
+
+def client_as(engines: Engines, service: str, principal: Principal) -> Any:
+    import boto3
+
+    url = engines.local.athena_url if service == "athena" else engines.local.aws_url
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id=principal.access_key,
+        aws_secret_access_key=principal.secret_key,
+    )
+
+
+def query_as(engines: Engines, principal: Principal, sql: str, work_group: str) -> dict[str, Any]:
+    """Run ``sql`` through the Athena API as ``principal``: its final
+    execution, with its rows when it succeeded."""
+    athena = client_as(engines, "athena", principal)
+    query_id = athena.start_query_execution(QueryString=sql, WorkGroup=work_group)[
+        "QueryExecutionId"
+    ]
+    assert engines.local.service.executions[query_id].finished.wait(timeout=300)
+    execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    if execution["Status"]["State"] == "SUCCEEDED":
+        rows = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+        execution["Rows"] = [[cell.get("VarCharValue") for cell in row["Data"]] for row in rows]
+    return execution
+
+
+# What the ML team must not read: every zone but the curated one, by table.
+NOT_FOR_CONSUMERS = [
+    "stedi_landing.customer",
+    "stedi_landing.accelerometer_screened",
+    "stedi_landing.customer_rejected",
+    "stedi_trusted.customer_trusted",
+    "stedi_trusted.step_trainer_trusted",
+    "stedi_restricted.pseudonym_key",
+]
+
+
+def test_the_ml_consumer_reads_the_curated_zone_and_nothing_else(engines: Engines) -> None:
+    from botocore.exceptions import ClientError
+
+    consumer = engines.local.consumer
+    for table in ("machine_learning_curated", "customers_curated"):
+        sql = f"select count(*) from stedi_curated.{table}"
+        execution = query_as(engines, consumer, sql, "stedi-ml")
+        assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+        expected = engines.trino(f"select count(*) from awsdatacatalog.stedi_curated.{table}")
+        assert execution["Rows"][1] == [str(expected.rows[0][0])]
+    with pytest.raises(ClientError) as outside:  # not in the runner's work group
+        client_as(engines, "athena", consumer).start_query_execution(
+            QueryString="select 1", WorkGroup="stedi"
+        )
+    assert "not authorized to perform: athena:StartQueryExecution" in str(outside.value)
+
+    admin_glue = engines.local.target().client("glue")
+    admin_s3 = engines.local.target().client("s3")
+    glue, s3 = client_as(engines, "glue", consumer), client_as(engines, "s3", consumer)
+    for relation in NOT_FOR_CONSUMERS:
+        execution = query_as(engines, consumer, f"select * from {relation} limit 1", "stedi-ml")
+        assert execution["Status"]["State"] == "FAILED", relation
+        reason = execution["Status"]["StateChangeReason"]
+        assert "not authorized to perform: glue:GetTable" in reason, reason
+        database, table = relation.split(".")
+        with pytest.raises(ClientError) as by_glue:
+            glue.get_table(DatabaseName=database, Name=table)
+        assert by_glue.value.response["Error"]["Code"] == "AccessDeniedException"
+        described = admin_glue.get_table(DatabaseName=database, Name=table)["Table"]
+        location = described.get("StorageDescriptor", {}).get("Location")
+        if not location:
+            continue  # a view: no objects of its own
+        prefix = location.removeprefix(f"s3://{BUCKET}/").rstrip("/") + "/"
+        listed = admin_s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]
+        with pytest.raises(ClientError) as by_s3:
+            s3.get_object(Bucket=BUCKET, Key=listed[0]["Key"])
+        assert by_s3.value.response["Error"]["Code"] == "AccessDenied", relation
+    curated = admin_glue.get_table(DatabaseName="stedi_curated", Name="customers_curated")
+    prefix = curated["Table"]["StorageDescriptor"]["Location"].removeprefix(f"s3://{BUCKET}/")
+    key = admin_s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"][0]["Key"]
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    # nor through the runner's catalog, however the query names it
+    for sneaky in (
+        "select * from awsdatacatalog/**/.stedi_trusted.customer_trusted",
+        "select * from system.jdbc.tables where table_cat = 'awsdatacatalog'",
+    ):
+        execution = query_as(engines, consumer, sneaky, "stedi-ml")
+        assert execution["Status"]["State"] == "FAILED", sneaky
+        assert "Access Denied" in execution["Status"]["StateChangeReason"], execution["Status"]
+    # nor by copying a landing file to where it may read
+    landing = admin_s3.list_objects_v2(Bucket=BUCKET, Prefix="landing/customer/")["Contents"]
+    with pytest.raises(ClientError) as copied:
+        s3.copy_object(
+            Bucket=BUCKET,
+            Key="athena-results-ml/copied.json",
+            CopySource={"Bucket": BUCKET, "Key": landing[0]["Key"]},
+        )
+    assert "not authorized to perform: s3:GetObject" in str(copied.value)
+    # its results are where its work group puts them, written as the consumer
+    results = admin_s3.list_objects_v2(Bucket=BUCKET, Prefix="athena-results-ml/")["Contents"]
+    assert any(item["Key"].endswith(".csv") for item in results)
 
 
 def glue_table_locations(engines: Engines) -> dict[str, str]:
@@ -389,7 +534,7 @@ def test_a_reading_leaves_the_null_date_on_trino_as_on_spark(engines: Engines) -
 def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
     generated = engines.work / "generated"
     generate(GeneratorConfig(out=generated, scale=1))
-    engines.landing, engines.prefix = generated, "generated"
+    engines.landing, engines.prefix = generated, landing_prefix("generated")
     engines.load()
     engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
     assert engines.assert_equal() > 10_000
@@ -408,17 +553,38 @@ def reading_dates_on_trino(engines: Engines, relation: str) -> int:
     return int(count)
 
 
+def unlisted_dates_with_files(engines: Engines, database: str, table: str) -> set[str]:
+    """The reading dates with objects under the table's location that Glue
+    lists no partition for."""
+    glue, s3 = engines.local.target().client("glue"), engines.local.target().client("s3")
+    location = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
+        "Location"
+    ]
+    prefix = location.removeprefix(f"s3://{BUCKET}/").rstrip("/") + "/"
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    with_files = {
+        match.group(1)
+        for page in pages
+        for item in page.get("Contents", [])
+        if (match := re.search(r"/reading_date=([^/]+)/", item["Key"]))
+    }
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+    listed = {item["Values"][0] for page in pages for item in page["Partitions"]}
+    return with_files - listed
+
+
 def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     engines: Engines,
 ) -> None:
     """Athena writes at most 100 partitions a query: dbt-athena then writes
     in batches of 100 dates, on a full build and on an incremental run. The
-    incremental run's second batch fails after the first landed; the next
+    incremental run's second batch fails after the first landed (after
+    writing its files, which stay in S3 as on Athena); the next
     plain run sees that the write never completed, rebuilds every date, and
     then equals Spark: no date stays missing."""
     many = engines.work / "many-dates"
     generate(GeneratorConfig(out=many, scale=0.3, days=110))
-    engines.landing, engines.prefix = many, "many_dates"
+    engines.landing, engines.prefix = many, landing_prefix("many_dates")
     engines.load()
     engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
     assert engines.assert_equal() > 5_000
@@ -444,8 +610,10 @@ def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     finally:
         engines.local.service.fail_query = None
     assert failed.returncode != 0
-    assert "failed on purpose by a test" in failed.stdout, failed.stdout[-3000:]
+    assert "failed on purpose by a test, after writing" in failed.stdout, failed.stdout[-3000:]
     assert len(inserts) == 3
+    # as on Athena, the failed batch's files stay in S3, in dates Glue lacks
+    assert unlisted_dates_with_files(engines, "stedi_landing", "accelerometer_screened")
     repaired = engines.build_both(*MODELS_ONLY)
     assert "accelerometer_screened: its last write did not complete" in repaired
     engines.assert_equal()
@@ -555,13 +723,16 @@ def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: En
     out = engines.work / "spark-on-s3.json"
     env = {
         **engines.local.environment(),
+        # the local target's own credentials, not the Athena runner's
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
         **spark_s3_environment(engines.local.aws_url, path_style=True),
     }
     completed = run_venv_command(
         "python",
         "-m",
         "tests.python.spark_rows",
-        f"s3://{BUCKET}/shared",
+        f"s3://{BUCKET}/{engines.prefix}",
         str(out),
         str(engines.work / "spark-on-s3"),
         env=env,
@@ -579,7 +750,7 @@ def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: En
         if "landing_file" in columns:
             files.update(row[columns.index("landing_file")] for row in spark_rows)
     files.discard(None)  # an erased customer's rejected rows keep nothing, not even the file
-    assert files and all(name.startswith(f"s3://{BUCKET}/shared/") for name in files)
+    assert files and all(name.startswith(f"s3://{BUCKET}/{engines.prefix}/") for name in files)
 
 
 @pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
@@ -642,27 +813,36 @@ def test_readers_find_the_last_good_table_during_a_rebuild_and_after_a_failed_on
 
 
 def test_the_athena_target_refuses_to_build_without_its_pseudonym_key(engines: Engines) -> None:
-    # another schema prefix: its <prefix>_restricted.pseudonym_key does not exist
-    completed = engines.athena("build", env={"STEDI_ATHENA_SCHEMA": "nokey"})
+    # an account bootstrapped without --pseudonym-key-from-env
+    glue = engines.local.target().client("glue")
+    key_table = glue.get_table(DatabaseName="stedi_restricted", Name="pseudonym_key")["Table"]
+    glue.delete_table(DatabaseName="stedi_restricted", Name="pseudonym_key")
+    started = set(engines.local.service.executions)
+    try:
+        completed = engines.athena("build")
+    finally:
+        glue.create_table(DatabaseName="stedi_restricted", TableInput=table_input_of(key_table))
     assert completed.returncode != 0
-    assert "No pseudonym key table nokey_restricted.pseudonym_key" in completed.stdout
+    assert "No pseudonym key table stedi_restricted.pseudonym_key" in completed.stdout
     created = [
         item.query
-        for item in engines.local.service.executions.values()
-        if "nokey" in item.query and "create table" in item.query.lower()
+        for query_id, item in engines.local.service.executions.items()
+        if query_id not in started and "create table" in item.query.lower()
     ]
     assert created == []  # no model was built
 
 
 def athena_client(engines: Engines) -> Any:
+    """Athena, as the runner."""
     import boto3
 
+    runner = engines.local.runner
     return boto3.client(
         "athena",
         endpoint_url=engines.local.athena_url,
         region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=runner.access_key,
+        aws_secret_access_key=runner.secret_key,
     )
 
 
@@ -727,15 +907,7 @@ def wait_for(condition: Any, what: str, seconds: float = 60) -> None:
 
 
 def test_a_stopped_query_is_cancelled_on_trino_and_stays_cancelled(engines: Engines) -> None:
-    import boto3
-
-    athena = boto3.client(
-        "athena",
-        endpoint_url=engines.local.athena_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    athena = athena_client(engines)
     query_id = athena.start_query_execution(QueryString=ENDLESS_QUERY, WorkGroup="stedi")[
         "QueryExecutionId"
     ]
@@ -754,6 +926,72 @@ def test_a_stopped_query_is_cancelled_on_trino_and_stays_cancelled(engines: Engi
     assert execution.finished.wait(timeout=60), "the query's thread never ended"
     status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
     assert status["State"] == "CANCELLED"
+
+
+# A statement of the runner policy, and a dbt command that needs it.
+REMOVED_STATEMENTS = {
+    "AthenaQueriesInTheStediWorkgroupOnly": ("run", "--select", "customer_trusted"),
+    "GlueCatalogOfTheThreeZones": ("run", "--select", "customer_trusted"),
+    "ListTheLakePrefixes": ("run", "--select", "customer_trusted"),
+    "WriteTrustedAndCuratedTables": ("run", "--select", "customer_trusted"),
+    "ReadTheLandingZone": (
+        "show",
+        "--inline",
+        "select count(*) as customers from {{ source('landing', 'customer') }}",
+    ),
+    "WriteQueryResults": ("show", "--inline", "select 1 as one"),
+    "FindTheResultsBucket": ("show", "--inline", "select 1 as one"),
+    "ReadThePseudonymKeyTable": ("run", "--select", "customers_curated"),
+    "ReadThePseudonymKeyObject": ("run", "--select", "customers_curated"),
+}
+
+
+def runner_policy() -> dict[str, Any]:
+    return render_policy(RUNNER_POLICY, local_policy_values(BUCKET, REGION))
+
+
+@pytest.mark.parametrize("sid", sorted(REMOVED_STATEMENTS))
+def test_without_a_statement_the_build_needs_it_fails_naming_the_action(
+    engines: Engines, sid: str
+) -> None:
+    policy = runner_policy()
+    removed = next(item for item in policy["Statement"] if item["Sid"] == sid)
+    without = {**policy, "Statement": [item for item in policy["Statement"] if item is not removed]}
+    iam = engines.local.target().client("iam")
+    replace_policy(iam, engines.local.runner, without)
+    try:
+        engines.local.service.forget_policies()
+        completed = engines.athena(*REMOVED_STATEMENTS[sid])
+    finally:
+        replace_policy(iam, engines.local.runner, policy)
+        engines.local.service.forget_policies()
+    assert completed.returncode != 0
+    named = re.findall(r"not authorized to perform: ([a-z0-9]+:[A-Za-z]+)", completed.stdout)
+    assert named, completed.stdout[-3000:]
+    assert set(named) <= set(removed["Action"]), (named, removed["Action"])
+
+
+def test_the_runner_policy_grants_nothing_the_builds_did_not_use(engines: Engines) -> None:
+    """Every action and every resource of each statement was used by the
+    builds of this module (which ran as the runner), through that statement."""
+    runner = engines.local.runner.arn
+    allowed = [
+        item
+        for item in engines.local.iam_decisions()
+        if item["user"] == runner and item["decision"] == "allowed"
+    ]
+    unused = []
+    for statement in runner_policy()["Statement"]:
+        sid = statement["Sid"]
+        used = [item for item in allowed if item["sid"] == sid]
+        actions = {item["action"] for item in used}
+        grants = {item["grant"] for item in used}
+        unused += [(sid, action) for action in statement["Action"] if action not in actions]
+        resources = statement["Resource"]
+        for resource in [resources] if isinstance(resources, str) else resources:
+            if resource not in grants:
+                unused.append((sid, resource))
+    assert unused == []
 
 
 def test_models_lint_clean_as_athena_sql() -> None:

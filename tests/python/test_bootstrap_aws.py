@@ -16,6 +16,8 @@ from scripts.bootstrap_aws import BootstrapOptions, bootstrap
 from scripts.common.aws_session import AwsTarget
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 
+pytestmark = [pytest.mark.aws]
+
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsTarget]:
@@ -35,7 +37,10 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsTarget]:
 def options() -> BootstrapOptions:
     suffix = uuid.uuid4().hex[:8]
     return BootstrapOptions(
-        bucket=f"stedi-lake-{suffix}", database_prefix=f"stedi{suffix}", workgroup=f"wg{suffix}"
+        bucket=f"stedi-lake-{suffix}",
+        database_prefix=f"stedi{suffix}",
+        workgroup=f"wg{suffix}",
+        consumer_workgroup=f"ml{suffix}",
     )
 
 
@@ -52,13 +57,15 @@ def cli_arguments(target: AwsTarget, options: BootstrapOptions) -> list[str]:
         options.database_prefix,
         "--workgroup",
         options.workgroup,
+        "--consumer-workgroup",
+        options.consumer_workgroup,
     ]
 
 
 def test_second_run_changes_nothing(target: AwsTarget, options: BootstrapOptions) -> None:
     first = bootstrap(target, options)
     assert {outcome.state for outcome in first} == {"created"}
-    assert len(first) == 12
+    assert len(first) == 14
     second = bootstrap(target, options)
     assert [outcome.state for outcome in second] == ["found"] * len(first)
 
@@ -92,6 +99,9 @@ def test_bucket_is_private_encrypted_and_versioned(
     results = lifecycle[bootstrap_aws.RESULTS_RULE_ID]
     assert results["Filter"] == {"Prefix": "athena-results/"}
     assert results["Expiration"] == {"Days": 7}
+    consumers = lifecycle[bootstrap_aws.CONSUMER_RESULTS_RULE_ID]
+    assert consumers["Filter"] == {"Prefix": "athena-results-ml/"}
+    assert consumers["Expiration"] == {"Days": 7}
 
 
 def test_glue_databases_and_athena_workgroup_exist(
@@ -108,6 +118,12 @@ def test_glue_databases_and_athena_workgroup_exist(
     assert result["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
     # enforced, dbt-athena would write every table under the results prefix
     assert workgroup["Configuration"]["EnforceWorkGroupConfiguration"] is False
+    # the ML team's: results of its own, enforced (a reader creates no table)
+    group = target.client("athena").get_work_group(WorkGroup=options.consumer_workgroup)
+    configuration = group["WorkGroup"]["Configuration"]
+    expected = f"s3://{options.bucket}/athena-results-ml/"
+    assert configuration["ResultConfiguration"]["OutputLocation"] == expected
+    assert configuration["EnforceWorkGroupConfiguration"] is True
 
 
 def test_a_workgroup_that_enforces_its_result_location_is_drift(
@@ -237,10 +253,12 @@ def test_a_changed_lifecycle_rule_is_drift(
         bootstrap_aws.ABORT_RULE_ID: "updated",
         bootstrap_aws.NONCURRENT_RULE_ID: "created",
         bootstrap_aws.RESULTS_RULE_ID: "created",
+        bootstrap_aws.CONSUMER_RESULTS_RULE_ID: "created",
     }
     assert {item["ID"] for item in rules} >= {
         bootstrap_aws.NONCURRENT_RULE_ID,
         bootstrap_aws.RESULTS_RULE_ID,
+        bootstrap_aws.CONSUMER_RESULTS_RULE_ID,
     }
     assert any(item["ID"] == "someone-elses-rule" for item in rules)
 
@@ -276,10 +294,10 @@ def test_cli_prints_what_it_created_then_found(
 ) -> None:
     arguments = cli_arguments(target, options)
     assert bootstrap_aws.main(arguments) == 0
-    assert "12 changed, 0 already as wanted" in capsys.readouterr().out
+    assert "14 changed, 0 already as wanted" in capsys.readouterr().out
     assert bootstrap_aws.main(arguments) == 0
     out = capsys.readouterr().out
-    assert "0 changed, 12 already as wanted" in out
+    assert "0 changed, 14 already as wanted" in out
     assert f"found    glue database {options.database_prefix}_landing" in out
 
 
@@ -298,10 +316,10 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     arguments = [*cli_arguments(target, options), "--pseudonym-key-from-env", "--allow-plain-http"]
     assert bootstrap_aws.main(arguments) == 0
     first = capsys.readouterr().out
-    assert "14 changed, 1 already as wanted" in first
+    assert "16 changed, 1 already as wanted" in first
     assert bootstrap_aws.main(arguments) == 0
     second = capsys.readouterr().out
-    assert "0 changed, 15 already as wanted" in second
+    assert "0 changed, 17 already as wanted" in second
     assert PSEUDONYM_KEY not in first + second + caplog.text
 
     s3 = target.client("s3")
@@ -320,7 +338,7 @@ def test_pseudonym_key_is_stored_encrypted_and_never_printed(
     monkeypatch.setenv(bootstrap_aws.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY[::-1])
     assert bootstrap_aws.main(arguments) == 0
     rotated = capsys.readouterr().out
-    assert "1 changed, 14 already as wanted" in rotated
+    assert "1 changed, 16 already as wanted" in rotated
     assert "updated  pseudonym key" in rotated
 
 

@@ -11,27 +11,76 @@ from typing import Any
 
 import pytest
 
-from scripts.common import dbt_invoke
 from scripts.common.aws_session import AwsTarget
+from scripts.services.local_iam import CONSUMER_POLICY, RUNNER_POLICY, render_policy
 from scripts.services.local_s3 import fake_aws_environment, moto_server
 
-POLICY = dbt_invoke.PROJECT_DIR / "deploy" / "dbt-athena-runner-policy.json"
 VALUES = {
     "Region": "eu-west-1",
     "AccountId": "123456789012",
     "Bucket": "my-stedi-lake",
     "WorkGroup": "stedi",
     "DatabasePrefix": "stedi",
+    "ConsumerWorkGroup": "stedi-ml",
+    "ConsumerResultsPrefix": "athena-results-ml",
 }
 
 
-def rendered_policy() -> dict[str, Any]:
-    text = POLICY.read_text(encoding="utf-8")
-    placeholders = set(re.findall(r"\$\{(\w+)\}", text))
-    assert placeholders == set(VALUES), placeholders
-    for name, value in VALUES.items():
-        text = text.replace("${" + name + "}", value)
-    return json.loads(text)
+def rendered_policy(path: Path = RUNNER_POLICY) -> dict[str, Any]:
+    return render_policy(path, VALUES)
+
+
+def test_a_placeholder_without_a_value_is_refused() -> None:
+    with pytest.raises(ValueError, match="no value for Bucket"):
+        render_policy(RUNNER_POLICY, {k: v for k, v in VALUES.items() if k != "Bucket"})
+
+
+def test_the_ml_consumer_reads_the_curated_zone_only() -> None:
+    """Its own work group and results; Glue and S3 of the curated zone, read-only."""
+    reads = {
+        "s3:GetBucketLocation",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "glue:BatchGetPartition",
+        "glue:GetDatabase",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:GetTable",
+        "glue:GetTables",
+    }
+    results = "arn:aws:s3:::my-stedi-lake/athena-results-ml/*"
+    for statement in rendered_policy(CONSUMER_POLICY)["Statement"]:
+        actions = set(as_list(statement["Action"]))
+        resources = as_list(statement["Resource"])
+        for resource in resources:
+            assert "_landing" not in resource and "_trusted" not in resource, resource
+            assert "restricted" not in resource, resource
+        if resources == [results]:
+            continue  # its own query results: written, read, aborted
+        if actions <= {f"athena:{name}" for name in ATHENA_QUERY_ACTIONS}:
+            assert resources == ["arn:aws:athena:eu-west-1:123456789012:workgroup/stedi-ml"]
+            continue
+        assert actions <= reads, actions
+        for resource in resources:
+            assert resource in {
+                "arn:aws:s3:::my-stedi-lake",
+                "arn:aws:s3:::my-stedi-lake/warehouse/stedi_curated/*",
+                "arn:aws:glue:eu-west-1:123456789012:catalog",
+                "arn:aws:glue:eu-west-1:123456789012:database/stedi_curated",
+                "arn:aws:glue:eu-west-1:123456789012:table/stedi_curated/*",
+            }, resource
+        if "s3:ListBucket" in actions:
+            prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
+            assert set(prefixes) == {"warehouse/stedi_curated/*", "athena-results-ml/*"}
+
+
+ATHENA_QUERY_ACTIONS = {
+    "GetQueryExecution",
+    "GetQueryResults",
+    "GetWorkGroup",
+    "StartQueryExecution",
+    "StopQueryExecution",
+}
 
 
 def as_list(value: str | list[str]) -> list[str]:
@@ -91,7 +140,12 @@ def test_glue_and_athena_are_limited_to_the_zones_and_workgroup() -> None:
             restricted = [resource for resource in resources if "_restricted" in resource]
             if restricted:
                 # the key table: read, never change, and nothing else there
-                assert set(actions) <= {"glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"}
+                assert set(actions) <= {
+                    "glue:GetDatabase",
+                    "glue:GetPartitions",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                }
                 assert restricted == [
                     "arn:aws:glue:eu-west-1:123456789012:database/stedi_restricted",
                     "arn:aws:glue:eu-west-1:123456789012:table/stedi_restricted/pseudonym_key",
@@ -116,12 +170,18 @@ def iam_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsTarget]:
         os.environ.update(saved)
 
 
+@pytest.mark.aws
 def test_policy_is_accepted_by_an_iam_api(iam_target: AwsTarget) -> None:
     iam = iam_target.client("iam")
     created = iam.create_policy(
         PolicyName="stedi-dbt-athena-runner", PolicyDocument=json.dumps(rendered_policy())
     )
     assert created["Policy"]["PolicyName"] == "stedi-dbt-athena-runner"
+    consumer = iam.create_policy(
+        PolicyName="stedi-ml-consumer",
+        PolicyDocument=json.dumps(rendered_policy(CONSUMER_POLICY)),
+    )
+    assert consumer["Policy"]["PolicyName"] == "stedi-ml-consumer"
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
         iam.create_policy(
             PolicyName="broken", PolicyDocument=json.dumps({"Statement": [{"Effect": "Allow"}]})
