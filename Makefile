@@ -15,7 +15,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-halves pytest-fast java-check spark-archive browser trino docs lock clean help
+.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-fast java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -98,17 +98,10 @@ ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_trino_java.
 	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
 
 pytest-spark: java-check spark-archive browser spark-s3
-	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) \
-		--junitxml=test-artifacts/pytest-junit-spark.xml $(PYTEST_ARGS)
+	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) $(PYTEST_ARGS)
 
 pytest-athena: java-check trino spark-s3
-	$(BIN)/pytest $(ATHENA_TESTS) --junitxml=test-artifacts/pytest-junit-athena.xml $(PYTEST_ARGS)
-
-# make test runs the two halves side by side, each in a pytest of its own:
-# the Athena half waits on moto and Trino, the other on Spark, and together
-# they keep two cores busy. Each half's output is printed whole when it ends.
-pytest-halves: java-check spark-archive browser trino spark-s3
-	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-spark pytest-athena
+	$(BIN)/pytest $(ATHENA_TESTS) $(PYTEST_ARGS)
 
 # The tests that need no Java, Trino, AWS server or browser (see the markers
 # in pyproject.toml): a change to one macro or script checked in a minute or two.
@@ -119,7 +112,7 @@ docs: $(INSTALLED)
 	test -f target/catalog.json || $(BIN)/dbt docs generate
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 
-test: lint pytest-halves
+test: lint pytest
 
 lock:
 	rm -rf /tmp/stedi-lock-venv
