@@ -34,11 +34,13 @@ query runs in the caller's Trino catalog (``catalogs``: a catalog per local
 IAM user, whose S3 and Glue calls carry that user's key; the catalog
 `awsdatacatalog` the SQL names becomes the caller's), so Trino reads and
 writes only what the caller's policies allow, as Athena does with the
-caller's credentials. An unknown caller's query runs in `awsdatacatalog`
-(the runner's, in the local build).
+caller's credentials. The administrator's queries run in `awsdatacatalog`
+(the runner's, in the local build); an IAM user with no catalog is refused.
+A query's rows are also written, as the caller, to <result location>/<query
+id>.csv, as Athena writes them.
 
-Limits: one Trino, one account and region; no workgroup limits or result
-files in S3 (results stay in memory); query IDs are forgotten on exit.
+Limits: one Trino, one account and region; no workgroup limits; no result
+file for DDL and no .metadata file; query IDs are forgotten on exit.
 """
 
 from __future__ import annotations
@@ -687,9 +689,9 @@ class AthenaLocal:
         self.policies[access_key] = (time.monotonic(), arn, documents)
         return arn, documents
 
-    def glue_for(self, access_key: str | None) -> Any:
-        """A Glue client with the caller's key, if it is a known local user's."""
-        return self.client_for("glue", access_key)
+    def catalog_of(self, access_key: str | None) -> str:
+        """The Trino catalog a caller's queries run in."""
+        return self.catalogs.get(access_key or "", CATALOG)
 
     def client_for(self, service: str, access_key: str | None) -> Any:
         """A client with the caller's key, if it is a known local user's;
@@ -779,10 +781,10 @@ class AthenaLocal:
                 raise TrinoQueryError("INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test")
             partitions_before = self._partition_values(*target) if target else set()
             if isinstance(action, GlueStatement):
-                action.apply(self.glue_for(execution.access_key))
+                action.apply(self.client_for("glue", execution.access_key))
                 execution.result = QueryResult([], [], {})
             else:
-                catalog = self.catalogs.get(execution.access_key or "", CATALOG)
+                catalog = self.catalog_of(execution.access_key)
                 result = query(
                     self.trino_url,
                     in_catalog(action.sql, catalog),
@@ -802,7 +804,7 @@ class AthenaLocal:
                         [], [], result.stats, result.update_type, result.update_count
                     )
                 if action.view:
-                    glue = self.glue_for(execution.access_key)
+                    glue = self.client_for("glue", execution.access_key)
                     self._store_view_columns(glue, catalog, *action.view)
                 if target is not None:
                     self._forget_partitions(*target, partitions_before)
@@ -886,7 +888,7 @@ class AthenaLocal:
         if execution.trino_query_id is None:
             return  # _started cancels it once Trino has accepted it
         try:
-            catalog = self.catalogs.get(execution.access_key or "", CATALOG)
+            catalog = self.catalog_of(execution.access_key)
             cancel(self.trino_url, execution.trino_query_id, catalog_user(catalog))
         except OSError as error:  # it may have finished meanwhile
             LOG.info("Trino query %s not cancelled: %s", execution.trino_query_id, error)
