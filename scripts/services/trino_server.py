@@ -257,15 +257,20 @@ def spill_properties(spill: Path) -> dict[str, str]:
     """Spilling to disk, into the folder ``spill``: a join's build side, an
     aggregation, a sort or a window that outgrows the memory Trino has left
     is written there and read back (slower, not failed). Trino and a query
-    may spill up to half the disk space free when it starts, and stop where
-    the disk is 90% full (Trino's own threshold)."""
-    most = f"{max(shutil.disk_usage(spill).free // 2, GIB) // MIB}MB"
+    may spill up to half the disk space free when it starts. Trino's own
+    guard (no spilling on a disk over 90% full) is moved to the same line:
+    a laptop's large disk 92% full still has room, and with the default
+    such a disk fails every query that must spill."""
+    disk = shutil.disk_usage(spill)
+    half_free = disk.free // 2
+    most = f"{max(half_free // MIB, 1)}MB"
     return {
         "spill-enabled": "true",
         "spiller-spill-path": str(spill),
         "spill-compression-codec": "LZ4",
         "max-spill-per-node": most,
         "query-max-spill-per-node": most,
+        "spiller-max-used-space-threshold": f"{1 - half_free / disk.total:.4f}",
     }
 
 

@@ -14,6 +14,7 @@ once under load.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,13 @@ def test_trino_spills_into_its_work_folder_and_a_query_gets_half_the_heap(tmp_pa
     assert config["query.max-memory-per-node"] == "3072MB"
     assert config["spill-enabled"] == "true"
     assert config["spiller-spill-path"] == str(spill)
-    assert int(config["query-max-spill-per-node"].removesuffix("MB")) >= 1024
+    disk = shutil.disk_usage(spill)
+    half_free = disk.free / 2
+    spill_most = int(config["query-max-spill-per-node"].removesuffix("MB")) * MIB
+    assert spill_most == pytest.approx(half_free, rel=0.01)
+    # Spilling stops where half the free space is left, not at Trino's 90%.
+    threshold = float(config["spiller-max-used-space-threshold"])
+    assert threshold == pytest.approx(1 - half_free / disk.total, abs=0.01)
     jvm = (tmp_path / "etc" / "jvm.config").read_text(encoding="utf-8")
     assert "-Xmx6144M" in jvm
 
