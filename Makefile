@@ -9,6 +9,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 # uv (from PyPI, pinned) installs requirements.txt into the venv: the same
 # pins as pip, in a fraction of pip's time (no bytecode compiled up front).
+# requirements.txt is a whole lock (make lock: every package, pinned), so
+# it is installed as it stands, not resolved again: about 1 s from uv's
+# cache instead of 25 (resolving builds the metadata of the packages PyPI
+# has only as source, pyspark's among them, every time); `uv pip check`
+# then fails the install if the lock misses a dependency or breaks one.
 UV_VERSION := 0.13.8
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
@@ -32,7 +37,8 @@ $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -r requirements.txt
+	$(BIN)/uv pip check --quiet --python $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
