@@ -41,7 +41,7 @@ import sqlglot
 from scripts.common import dbt_invoke
 from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
-from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
+from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import (
     BUCKET,
@@ -581,18 +581,20 @@ def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     incremental run's second batch fails after the first landed (after
     writing its files, which stay in S3 as on Athena); the next
     plain run sees that the write never completed, rebuilds every date, and
-    then equals Spark: no date stays missing."""
+    then equals Spark: no date stays missing. The new batch of readings
+    falls on the same 101 dates as the first: every write passes the limit
+    with the fewest partitions."""
     many = engines.work / "many-dates"
-    generate(GeneratorConfig(out=many, scale=0.3, days=110))
+    generate(GeneratorConfig(out=many, scale=0.25, days=101))
     engines.landing, engines.prefix = many, landing_prefix("many_dates")
     engines.load()
     engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
-    assert engines.assert_equal() > 5_000
-    before = reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened")
-    assert before > 100
-    # 110 new dates in one incremental run, whose second batch fails
-    start = next_day_after_readings_ms(many)
-    generate(GeneratorConfig(out=many, scale=0.2, append="later", start_ms=start, days=110))
+    assert engines.assert_equal() > 3_000
+    dates = reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened")
+    assert dates > 100
+    # new readings on every one of those dates, in one incremental run
+    # whose second batch fails
+    generate(GeneratorConfig(out=many, scale=0.25, append="later", days=101))
     engines.load()
     inserts: list[str] = []
 
@@ -616,26 +618,30 @@ def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     assert unlisted_dates_with_files(engines, "stedi_landing", "accelerometer_screened")
     repaired = engines.build_both(*MODELS_ONLY)
     assert "accelerometer_screened: its last write did not complete" in repaired
-    engines.assert_equal()
-    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") > before + 100
+    assert engines.assert_equal() > 6_000
+    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") == dates
     # the repair completed its write: the next run is incremental again
     glue = engines.local.target().client("glue")
     table = glue.get_table(DatabaseName="stedi_landing", Name="accelerometer_screened")["Table"]
     assert table["Parameters"]["stedi.incremental_write"] == "completed"
 
 
-def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
-    """4,000 new files: more than one query may name within Athena's
-    262,144 bytes of query text."""
+def test_a_backlog_of_new_files_in_one_run_builds_on_both_engines(engines: Engines) -> None:
+    """More new files than one query may name within Athena's 262,144
+    bytes of query text: 1,200 files whose names, near the file system's
+    255 bytes, take about 300 bytes each in a query (as 3,500 files of
+    short names would)."""
     # a small landing zone of its own, which the next test reuses
     engines.use_copy_of(FIXTURE_LANDING, "late_and_many")
     engines.load()
     engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
     folder = engines.landing / "accelerometer"
-    files = 4000
+    files, padding = 1200, "x" * 220
     for number in range(files):
         line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
-        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
+        (folder / f"backlog-{number:05d}-{padding}.json").write_text(json.dumps(line) + "\n")
+    path = f"s3://{BUCKET}/{engines.prefix}/accelerometer/backlog-00000-{padding}.json"
+    assert files * len(path) > 262_144  # their paths alone pass the limit
     engines.load()
     output = engines.build_both(*MODELS_ONLY)
     assert f"accelerometer_screened: {files} new landing file(s)" in output
