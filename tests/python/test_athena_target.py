@@ -23,6 +23,7 @@ module's builds did not use.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ from scripts.common import dbt_invoke
 from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
 from scripts.generate_landing import GeneratorConfig, generate
-from scripts.load_landing import LoadOptions, load
+from scripts.load_landing import SOURCE_HASH_KEY, LoadOptions, load
 from scripts.run_athena_local import (
     BUCKET,
     REGION,
@@ -160,10 +162,25 @@ class Engines:
         return dbt_invoke.run([*args, *dbt_invoke.dbt_vars(variables)], self.lakehouse.target_path)
 
     def build_both(self, *args: str, enforce_consent_date: bool = True) -> str:
-        """The same dbt build on both engines; the athena output."""
-        completed = self.athena("build", *args, enforce_consent_date=enforce_consent_date)
+        """The same dbt build on both engines, side by side; the athena
+        output. The two share nothing but the landing files: the athena
+        build is a process of its own, Spark's runs here. Spark builds the
+        models alone: the rows are compared, and Spark's own tests run in
+        the Spark suite (test_dbt_build, test_incremental)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            athena = pool.submit(
+                self.athena, "build", *args, enforce_consent_date=enforce_consent_date
+            )
+            result = self.spark(
+                "build",
+                *args,
+                "--exclude-resource-type",
+                "test",
+                "unit_test",
+                enforce_consent_date=enforce_consent_date,
+            )
+            completed = athena.result()
         assert completed.returncode == 0, completed.stdout[-6000:]
-        result = self.spark("build", *args, enforce_consent_date=enforce_consent_date)
         assert result.success, result.exception
         return completed.stdout
 
@@ -626,40 +643,15 @@ def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
     assert table["Parameters"]["stedi.incremental_write"] == "completed"
 
 
-def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
-    """4,000 new files: more than one query may name within Athena's
-    262,144 bytes of query text."""
-    # a small landing zone of its own, which the next test reuses
-    engines.use_copy_of(FIXTURE_LANDING, "late_and_many")
-    engines.load()
-    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
-    folder = engines.landing / "accelerometer"
-    files = 4000
-    for number in range(files):
-        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
-        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
-    path = f"s3://{BUCKET}/{engines.prefix}/accelerometer/backlog-00000.json"
-    assert files * len(path) > 262_144  # their paths alone pass the limit
-    engines.load()
-    output = engines.build_both(*MODELS_ONLY)
-    assert f"accelerometer_screened: {files} new landing file(s)" in output
-    engines.assert_equal()
-    [[count, distinct_files]] = engines.trino(
-        "select count(*), count(distinct landing_file)"
-        " from awsdatacatalog.stedi_landing.accelerometer_screened"
-        " where landing_file like '%/backlog-%'"
-    ).rows
-    assert (count, distinct_files) == (files, files)
-    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
-    assert longest <= 262_144
-
-
 def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: Engines) -> None:
     """S3 dates a multipart object by when its upload started: a large
     file whose upload began before a run and ended after it arrives dated
     below that run's newest file. The next run still screens it, once."""
-    # the small landing zone of the test before (a load after this test's
-    # would replace its multipart object, which has no loader's checksum)
+    # a small landing zone of its own, which the next test reuses: the
+    # 4,000 files there would make each of these builds read them all
+    engines.use_copy_of(FIXTURE_LANDING, "late_and_many")
+    engines.load()
+    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
     s3 = engines.local.target().client("s3")
     late = engines.landing / "accelerometer" / "readings-8-late.json"
     late.write_text(
@@ -669,7 +661,10 @@ def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: En
         )
     )
     key = f"{engines.prefix}/accelerometer/{late.name}"
-    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+    # with the loader's record of its source, so that the next test's load
+    # keeps the object (and its date) as it is
+    source = {SOURCE_HASH_KEY: hashlib.sha256(late.read_bytes()).hexdigest()}
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key, Metadata=source)["UploadId"]
     time.sleep(1.1)  # S3's dates have whole seconds
     next_day_readings(engines.landing)  # delivered, and screened, meanwhile
     late_bytes = late.read_bytes()
@@ -698,6 +693,31 @@ def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: En
         ).rows
         assert count == 2
     engines.assert_equal()
+
+
+def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
+    """4,000 new files: more than one query may name within Athena's
+    262,144 bytes of query text."""
+    # the small landing zone of the test before, its late file included
+    folder = engines.landing / "accelerometer"
+    files = 4000
+    for number in range(files):
+        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
+        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
+    path = f"s3://{BUCKET}/{engines.prefix}/accelerometer/backlog-00000.json"
+    assert files * len(path) > 262_144  # their paths alone pass the limit
+    engines.load()
+    output = engines.build_both(*MODELS_ONLY)
+    assert f"accelerometer_screened: {files} new landing file(s)" in output
+    engines.assert_equal()
+    [[count, distinct_files]] = engines.trino(
+        "select count(*), count(distinct landing_file)"
+        " from awsdatacatalog.stedi_landing.accelerometer_screened"
+        " where landing_file like '%/backlog-%'"
+    ).rows
+    assert (count, distinct_files) == (files, files)
+    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
+    assert longest <= 262_144
 
 
 @pytest.mark.skipif(
