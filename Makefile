@@ -94,8 +94,16 @@ run-athena-local: trino
 spark-s3: $(INSTALLED)
 	@$(BIN)/python -m scripts.devtools.spark_s3 install
 
+# The test files run on PYTEST_WORKERS processes side by side, each file
+# whole on one of them (its module fixtures are built once; conftest.py
+# groups them): the Athena tests on one while the rest run on the other.
+# Each worker has its own Spark session, and its Trino where a test starts
+# one. PYTEST_WORKERS=1 runs one file after another.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
+
 pytest: java-check spark-archive browser trino spark-s3
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # make pytest in two halves, for CI's jobs that run side by side: the athena
 # target's tests (Trino and the AWS stand-ins) and everything else.
@@ -104,10 +112,10 @@ ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_trino_java.
 	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
 
 pytest-spark: java-check spark-archive browser spark-s3
-	$(BIN)/pytest $(addprefix --ignore=,$(ATHENA_TESTS)) $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(addprefix --ignore=,$(ATHENA_TESTS)) $(PYTEST_ARGS)
 
 pytest-athena: java-check trino spark-s3
-	$(BIN)/pytest $(ATHENA_TESTS) $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(ATHENA_TESTS) $(PYTEST_ARGS)
 
 # The tests that need no Java, Trino, AWS server or browser (see the markers
 # in pyproject.toml): a change to one macro or script checked in a minute or two.

@@ -87,10 +87,19 @@ def test_the_jobs_set_up_java_17_for_spark_and_25_for_trino() -> None:
     }
 
 
-def pytest_command(target: str) -> list[str]:
-    """The pytest arguments of a make target, as make would run it."""
+def pytest_command(target: str, *settings: str) -> list[str]:
+    """The pytest arguments of a make target, as make would run it with
+    ``settings`` (NAME=value); by default the files run one after another."""
     completed = subprocess.run(
-        ["make", "--no-print-directory", "-n", target, "PYTEST_ARGS="],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            target,
+            "PYTEST_ARGS=",
+            "PYTEST_WORKERS=1",
+            *settings,
+        ],
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -108,6 +117,23 @@ def test_the_spark_and_athena_halves_together_run_every_test_file() -> None:
     assert athena == ignored
     assert all((PROJECT / path).is_file() for path in athena), athena
     assert pytest_command("pytest") == []  # make pytest: every file under testpaths
+
+
+def test_make_pytest_runs_the_files_on_two_workers_each_file_whole() -> None:
+    """By default two pytest-xdist workers, each test file kept on one
+    (conftest.py gives each file its group)."""
+    side_by_side = ["-n", "2", "--dist", "loadgroup"]
+    for target in ("pytest", "pytest-spark", "pytest-athena"):
+        assert pytest_command(target, "PYTEST_WORKERS=2")[:4] == side_by_side
+    completed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "pytest", "PYTEST_ARGS="],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert " ".join(side_by_side) in completed.stdout
 
 
 def test_pre_commit_config_is_valid_and_local_only() -> None:
