@@ -95,12 +95,12 @@ spark-s3: $(INSTALLED)
 	@$(BIN)/python -m scripts.devtools.spark_s3 install
 
 # The test files run on PYTEST_WORKERS processes side by side, each file
-# whole on one of them (its module fixtures are built once; conftest.py
-# groups them): the Athena tests on one while the rest run on the other.
+# whole on one of them (its module fixtures are built once): the Athena
+# tests on one while the rest run on the other.
 # Each worker has its own Spark session, and its Trino where a test starts
 # one. PYTEST_WORKERS=1 runs one file after another.
 PYTEST_WORKERS ?= 2
-XDIST = $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
+XDIST = $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 
 pytest: java-check spark-archive browser trino spark-s3
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)

@@ -27,21 +27,6 @@ time.tzset()
 os.environ.setdefault("STEDI_TRINO_MEMORY", "1G")
 
 
-# Test files that write the project's own target/ (dbt parse, make run):
-# one worker runs them, one after another, when make pytest runs the files
-# side by side.
-PROJECT_TARGET_WRITERS = {"test_ci_config", "test_run_lakehouse"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist's --dist loadgroup: each test file whole on one
-    worker (its module fixtures built once), those above on the same one."""
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
-        group = "project-target" if module in PROJECT_TARGET_WRITERS else module
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
     require_java()

@@ -120,9 +120,8 @@ def test_the_spark_and_athena_halves_together_run_every_test_file() -> None:
 
 
 def test_make_pytest_runs_the_files_on_two_workers_each_file_whole() -> None:
-    """By default two pytest-xdist workers, each test file kept on one
-    (conftest.py gives each file its group)."""
-    side_by_side = ["-n", "2", "--dist", "loadgroup"]
+    """By default two pytest-xdist workers, each test file kept on one."""
+    side_by_side = ["-n", "2", "--dist", "loadfile"]
     for target in ("pytest", "pytest-spark", "pytest-athena"):
         assert pytest_command(target, "PYTEST_WORKERS=2")[:4] == side_by_side
     completed = subprocess.run(
@@ -147,10 +146,17 @@ def test_pre_commit_config_is_valid_and_local_only() -> None:
 
 
 @pytest.fixture(scope="module")
-def parsed_manifest() -> Path:
-    """Runs the check as the pre-commit hook does (dbt parse, then check)."""
-    assert check_descriptions.main([]) == 0
-    return PROJECT / "target" / "manifest.json"
+def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Runs the check as the pre-commit hook does, on a dbt parse into a
+    target folder of its own: make pytest's other worker may meanwhile
+    build into the project's target/ (test_run_lakehouse)."""
+    target = tmp_path_factory.mktemp("parsed") / "target"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_PROFILES_DIR", str(dbt_invoke.PROFILES_DIR))
+        dbt_invoke.invoke(["parse", "--quiet"], target)
+    manifest = target / "manifest.json"
+    assert check_descriptions.main(["--manifest", str(manifest)]) == 0
+    return manifest
 
 
 def test_every_model_column_source_and_macro_is_described_and_classified(
