@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -87,20 +88,17 @@ def test_the_jobs_set_up_java_17_for_spark_and_25_for_trino() -> None:
     }
 
 
-def pytest_command(target: str, *settings: str) -> list[str]:
+def pytest_command(target: str, workers: str | None = "1") -> list[str]:
     """The pytest arguments of a make target, as make would run it with
-    ``settings`` (NAME=value); by default the files run one after another."""
+    PYTEST_WORKERS=``workers`` (None: the Makefile's default); by default
+    the files run one after another."""
+    settings = [] if workers is None else [f"PYTEST_WORKERS={workers}"]
+    # not the settings of a make that runs these tests (make test PYTEST_WORKERS=1)
+    outer = {"MAKEFLAGS", "MFLAGS", "PYTEST_WORKERS"}
     completed = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "-n",
-            target,
-            "PYTEST_ARGS=",
-            "PYTEST_WORKERS=1",
-            *settings,
-        ],
+        ["make", "--no-print-directory", "-n", target, "PYTEST_ARGS=", *settings],
         cwd=PROJECT,
+        env={name: value for name, value in os.environ.items() if name not in outer},
         capture_output=True,
         text=True,
         timeout=60,
@@ -123,16 +121,8 @@ def test_make_pytest_runs_the_files_on_two_workers_each_file_whole() -> None:
     """By default two pytest-xdist workers, each test file kept on one."""
     side_by_side = ["-n", "2", "--dist", "loadfile"]
     for target in ("pytest", "pytest-spark", "pytest-athena"):
-        assert pytest_command(target, "PYTEST_WORKERS=2")[:4] == side_by_side
-    completed = subprocess.run(
-        ["make", "--no-print-directory", "-n", "pytest", "PYTEST_ARGS="],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert " ".join(side_by_side) in completed.stdout
+        assert pytest_command(target, "2")[:4] == side_by_side
+    assert pytest_command("pytest", workers=None) == side_by_side
 
 
 def test_pre_commit_config_is_valid_and_local_only() -> None:
