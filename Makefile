@@ -107,7 +107,8 @@ pytest: java-check spark-archive browser trino spark-s3
 
 # make pytest in two halves, for CI's jobs that run side by side: the athena
 # target's tests (Trino and the AWS stand-ins) and everything else.
-ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_trino_java.py \
+ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_athena_limits.py \
+	tests/python/test_trino_java.py \
 	tests/python/test_bootstrap_aws.py tests/python/test_iam_policy.py \
 	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
 

@@ -35,7 +35,7 @@ from scripts.common.cli_logging import configure_logging
 from scripts.common.project_paths import PROFILES_DIR, PROJECT_DIR
 from scripts.generate_landing import has_landing_data
 from scripts.load_landing import LoadOptions, load
-from scripts.services.athena_local import AthenaLocal, athena_local
+from scripts.services.athena_local import ATHENAS_LIMITS, AthenaLimits, AthenaLocal, athena_local
 from scripts.services.iam_enforcement import DECISIONS_ENVIRONMENT, ENFORCE_ENVIRONMENT
 from scripts.services.local_iam import (
     CONSUMER_POLICY,
@@ -140,6 +140,7 @@ def local_athena(
     pseudonym_key: str | None = None,
     heap: str | None = None,
     trino_properties: Mapping[str, str] | None = None,
+    limits: AthenaLimits = ATHENAS_LIMITS,
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
@@ -151,7 +152,8 @@ def local_athena(
     loader's. Every IAM decision is kept in ``work``/iam-decisions.jsonl.
     ``heap``: Trino's (default ``trino_memory()``: $STEDI_TRINO_MEMORY,
     else a share of the machine's memory); ``trino_properties``: more lines
-    of Trino's config.properties."""
+    of Trino's config.properties; ``limits``: Athena's (default), or a
+    test's stricter ones."""
     heap = trino_memory(heap)
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
@@ -166,9 +168,17 @@ def local_athena(
             catalogs = {CONSUMER_CATALOG: endpoint_of(aws_url, consumer)}
             with (
                 trino_server(
-                    endpoint_of(aws_url, runner), work, heap, trino_properties, catalogs
+                    endpoint_of(aws_url, runner),
+                    work,
+                    heap,
+                    trino_properties,
+                    catalogs,
+                    limits.partitions_per_write,
                 ) as trino_url,
-                athena_local(trino_url, aws_url, target.client("glue")) as (athena_url, service),
+                athena_local(trino_url, aws_url, target.client("glue"), limits) as (
+                    athena_url,
+                    service,
+                ),
             ):
                 os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url
                 for principal in (runner, consumer):

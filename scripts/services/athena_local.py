@@ -104,6 +104,27 @@ MAX_QUERY_BYTES = 262_144
 #   HIVE_TOO_MANY_OPEN_PARTITIONS above that. Trino's Hive connector has
 #   the same limit per writer (hive.max-partitions-per-writers, 100 by
 #   default); one writer per query, on this one node, makes it per query.
+MAX_PARTITIONS_PER_WRITE = 100
+
+
+@dataclass(frozen=True)
+class AthenaLimits:
+    """The limits the stand-in enforces: Athena's, or stricter ones that a
+    test reaches with less data (the same refusals, on 11 dates instead of
+    101). Never looser than Athena's."""
+
+    query_bytes: int = MAX_QUERY_BYTES
+    partitions_per_write: int = MAX_PARTITIONS_PER_WRITE
+
+    def __post_init__(self) -> None:
+        if not 0 < self.query_bytes <= MAX_QUERY_BYTES:
+            raise ValueError(f"query_bytes must be 1 to {MAX_QUERY_BYTES}")
+        if not 0 < self.partitions_per_write <= MAX_PARTITIONS_PER_WRITE:
+            raise ValueError(f"partitions_per_write must be 1 to {MAX_PARTITIONS_PER_WRITE}")
+
+
+ATHENAS_LIMITS = AthenaLimits()
+
 WRITE_LIMITS_SESSION = {
     "task_min_writer_count": "1",
     "task_max_writer_count": "1",
@@ -583,8 +604,17 @@ def statement_type(statement: str) -> tuple[str, str]:
 class AthenaLocal:
     """The executions and the Trino and Glue they run on."""
 
-    def __init__(self, trino_url: str, glue: Any, aws_url: str, workers: int = 8) -> None:
+    def __init__(
+        self,
+        trino_url: str,
+        glue: Any,
+        aws_url: str,
+        workers: int = 8,
+        limits: AthenaLimits = ATHENAS_LIMITS,
+    ) -> None:
         self.trino_url = trino_url
+        # the query-text limit; Trino's catalog enforces the partitions one
+        self.limits = limits
         self.glue = glue
         self.aws_url = aws_url
         # the work groups live on the local AWS server (botocore clients
@@ -718,11 +748,11 @@ class AthenaLocal:
 
     def start(self, request: dict[str, Any], access_key: str | None = None) -> dict[str, Any]:
         size = len(request["QueryString"].encode("utf-8"))
-        if size > MAX_QUERY_BYTES:
+        if size > self.limits.query_bytes:
             raise AthenaRequestError(
                 "InvalidRequestException",
                 f"Query text of {size} bytes is longer than Athena's maximum of"
-                f" {MAX_QUERY_BYTES} bytes",
+                f" {self.limits.query_bytes} bytes",
             )
         context = request.get("QueryExecutionContext", {})
         work_group = request.get("WorkGroup", "primary")
@@ -1112,10 +1142,12 @@ OPERATIONS: dict[str, Callable[[AthenaLocal, dict[str, Any]], dict[str, Any]]] =
 
 
 @contextmanager
-def athena_local(trino_url: str, aws_url: str, glue: Any) -> Iterator[tuple[str, AthenaLocal]]:
+def athena_local(
+    trino_url: str, aws_url: str, glue: Any, limits: AthenaLimits = ATHENAS_LIMITS
+) -> Iterator[tuple[str, AthenaLocal]]:
     """Serve the Athena API on a free port of 127.0.0.1; yield its URL and
     the service (its executions, for tests and benchmarks)."""
-    service = AthenaLocal(trino_url, glue, aws_url)
+    service = AthenaLocal(trino_url, glue, aws_url, limits=limits)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(service))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="athena-local", daemon=True)

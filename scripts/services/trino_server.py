@@ -229,10 +229,12 @@ class AwsEndpoint:
     secret_key: str = field(default="testing", repr=False)
 
 
-def catalog_properties(aws: AwsEndpoint) -> str:
+def catalog_properties(aws: AwsEndpoint, partitions_per_write: int = 100) -> str:
     """The Hive catalog over Glue and S3 at ``aws`` (path-style, as local S3
     servers need). Statistics are off: moto's Glue has no column-statistics
-    calls, and Athena keeps none for these tables either."""
+    calls, and Athena keeps none for these tables either. A writer opens at
+    most ``partitions_per_write`` partitions (Trino's default and Athena's
+    limit: 100)."""
     lines = {
         "connector.name": "hive",
         "hive.metastore": "glue",
@@ -249,6 +251,7 @@ def catalog_properties(aws: AwsEndpoint) -> str:
         "hive.non-managed-table-writes-enabled": "true",
         "hive.table-statistics-enabled": "false",
         "hive.collect-column-statistics-on-write": "false",
+        "hive.max-partitions-per-writers": str(partitions_per_write),
     }
     return "".join(f"{name}={value}\n" for name, value in lines.items())
 
@@ -283,11 +286,13 @@ def write_configuration(
     spill: Path | None = None,
     properties: Mapping[str, str] | None = None,
     catalogs: Mapping[str, AwsEndpoint] | None = None,
+    partitions_per_write: int = 100,
 ) -> None:
     """Trino's etc/ folder; ``spill``: the spill folder (none: no spilling);
     ``properties``: more config.properties lines, or other values of them;
     ``catalogs``: more Hive catalogs by name, over the same Glue and S3 with
-    other credentials (one IAM user's each). With more catalogs, Trino's
+    other credentials (one IAM user's each); ``partitions_per_write``: each
+    catalog's (``catalog_properties``). With more catalogs, Trino's
     file-based access control lets each Trino user into one catalog only:
     a catalog's user is its name, and ``awsdatacatalog``'s is ``stedi``."""
     # half the heap for a query's memory, the rest for Trino itself
@@ -325,7 +330,7 @@ def write_configuration(
     )
     for name, endpoint in {"awsdatacatalog": aws, **(catalogs or {})}.items():
         (etc / "catalog" / f"{name}.properties").write_text(
-            catalog_properties(endpoint), encoding="utf-8"
+            catalog_properties(endpoint, partitions_per_write), encoding="utf-8"
         )
     if catalogs:
         rules = [
@@ -347,18 +352,22 @@ def trino_server(
     heap: str = "1G",
     properties: Mapping[str, str] | None = None,
     catalogs: Mapping[str, AwsEndpoint] | None = None,
+    partitions_per_write: int = 100,
 ) -> Iterator[str]:
     """Start Trino (installed first if needed) on a free port of 127.0.0.1
     with ``heap`` (e.g. ``trino_memory()``), spilling into
     ``work``/trino-spill; yield its URL; stop it on exit. Its log is
     ``work``/trino.log. ``properties``: more config.properties lines (a
-    test's, say); ``catalogs``: more catalogs (``write_configuration``)."""
+    test's, say); ``catalogs``, ``partitions_per_write``: as
+    ``write_configuration`` takes them."""
     home = install()
     java = java_home()
     port = free_port()
     etc, data, spill = work / "etc", work / "data", work / "trino-spill"
     spill.mkdir(parents=True, exist_ok=True)
-    write_configuration(etc, data, port, aws, heap, spill, properties, catalogs)
+    write_configuration(
+        etc, data, port, aws, heap, spill, properties, catalogs, partitions_per_write
+    )
     env = {**os.environ, "JAVA_HOME": str(java), "PATH": f"{java / 'bin'}:{os.environ['PATH']}"}
     log = (work / "trino.log").open("wb")
     process = subprocess.Popen(

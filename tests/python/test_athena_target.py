@@ -23,36 +23,29 @@ module's builds did not use.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlglot
 
-from scripts.common import dbt_invoke
 from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
 from scripts.generate_landing import GeneratorConfig, generate
-from scripts.load_landing import SOURCE_HASH_KEY, LoadOptions, load
 from scripts.run_athena_local import (
     BUCKET,
     REGION,
-    LocalAthena,
     athena_environment,
     local_athena,
 )
-from scripts.services.athena_local import strip_leading_comments, table_input_of
+from scripts.services.athena_local import table_input_of
 from scripts.services.local_iam import (
     RUNNER_POLICY,
     Principal,
@@ -60,7 +53,7 @@ from scripts.services.local_iam import (
     render_policy,
     replace_policy,
 )
-from scripts.services.trino_server import QueryResult, query
+from tests.python.athena_engines import Engines, landing_prefix
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
     FIXTURE_LANDING,
@@ -74,154 +67,11 @@ from tests.python.lakehouse import normalized as spark_or_trino_value
 from tests.python.test_incremental import (
     FIRST_DATE,
     IVY,
-    NEXT_DAY,
     bob_withdraws_consent,
     next_day_readings,
 )
 
 pytestmark = [pytest.mark.spark, pytest.mark.trino, pytest.mark.aws]
-
-# when the build ran: not the same on two engines
-NOT_COMPARED = {"screened_at"}
-
-
-def landing_prefix(name: str) -> str:
-    """Where a test's own landing zone goes: under landing/, the one prefix
-    the runner may read landing files from (deploy/'s policy, enforced)."""
-    return f"landing/{name}"
-
-
-@dataclass
-class Engines:
-    """The stand-in and the test session's Spark over one landing folder."""
-
-    local: LocalAthena
-    work: Path
-    lakehouse: Lakehouse
-    landing: Path
-    prefix: str = "landing"
-
-    def variables(self, enforce_consent_date: bool) -> dict[str, Any]:
-        return {
-            "landing_root": f"s3://{BUCKET}/{self.prefix}",
-            "enforce_consent_date": enforce_consent_date,
-        }
-
-    def load(self) -> None:
-        summary = load(self.landing, self.local.target(), LoadOptions(BUCKET, prefix=self.prefix))
-        assert summary.exit_code == 0, summary.report()
-        self.align_delivery_times()
-
-    def align_delivery_times(self) -> None:
-        """Give each local file its S3 object's delivery time. Spark reads the
-        local folder and Trino the S3 copy; the rulebook numbers the copies
-        of a reading by when their files arrived, and the loader's parallel
-        uploads can deliver files in another order than their local times
-        (it did: a reading in two fixture files was the original on one
-        engine and the duplicate on the other). One delivery, one order.
-        Only ever on the test's own copy: never the fixtures' or a user's."""
-        assert self.landing.is_relative_to(self.work), f"{self.landing} is not a work copy"
-        s3 = self.local.target().client("s3")
-        pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=BUCKET, Prefix=f"{self.prefix}/"
-        )
-        for page in pages:
-            for item in page.get("Contents", []):
-                path = self.landing / item["Key"].removeprefix(f"{self.prefix}/")
-                if path.is_file():
-                    delivered = item["LastModified"].timestamp()
-                    os.utime(path, (delivered, delivered))
-
-    def use_copy_of(self, source: Path, name: str) -> None:
-        """Build next over a copy of ``source``, loaded under landing/``name``."""
-        self.landing, self.prefix = self.work / name, landing_prefix(name)
-        shutil.copytree(source, self.landing)
-
-    def athena(
-        self, *args: str, enforce_consent_date: bool = True, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return run_venv_command(
-            "dbt",
-            *args,
-            "--target",
-            "athena",
-            "--target-path",
-            str(self.work / "target"),
-            "--log-path",
-            str(self.work / "logs"),
-            "--vars",
-            json.dumps(self.variables(enforce_consent_date)),
-            env={**self.local.environment(), **(env or {})},
-        )
-
-    def spark(self, *args: str, enforce_consent_date: bool = True) -> Any:
-        variables = {
-            "landing_root": str(self.landing),
-            "enforce_consent_date": enforce_consent_date,
-        }
-        return dbt_invoke.run([*args, *dbt_invoke.dbt_vars(variables)], self.lakehouse.target_path)
-
-    def build_both(self, *args: str, enforce_consent_date: bool = True) -> str:
-        """The same dbt build on both engines, side by side; the athena
-        output. The two share nothing but the landing files: the athena
-        build is a process of its own, Spark's runs here. Spark builds the
-        models alone: the rows are compared, and Spark's own tests run in
-        the Spark suite (test_dbt_build, test_incremental)."""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            athena = pool.submit(
-                self.athena, "build", *args, enforce_consent_date=enforce_consent_date
-            )
-            result = self.spark(
-                "build",
-                *args,
-                "--exclude-resource-type",
-                "test",
-                "unit_test",
-                enforce_consent_date=enforce_consent_date,
-            )
-            completed = athena.result()
-        assert completed.returncode == 0, completed.stdout[-6000:]
-        assert result.success, result.exception
-        return completed.stdout
-
-    def trino(self, sql: str, session: dict[str, str] | None = None) -> QueryResult:
-        return query(self.local.trino_url, sql, session=session)
-
-    def assert_equal(self) -> int:
-        """Every model's rows on Trino equal Spark's; the rows compared."""
-        from pyspark.sql import SparkSession
-
-        spark = SparkSession.builder.getOrCreate()
-        compared = 0
-        for relation in MODELS:
-            frame = spark.table(relation)
-            columns = [column for column in frame.columns if column not in NOT_COMPARED]
-            on_spark = comparable(tuple(row) for row in frame.select(*columns).collect())
-            column_list = ", ".join(f'"{column}"' for column in columns)
-            result = self.trino(f"select {column_list} from awsdatacatalog.{relation}")
-            on_trino = comparable(tuple(row) for row in result.rows)
-            if on_trino != on_spark:
-                spark_set, trino_set = set(on_spark), set(on_trino)
-                only_trino = [row for row in on_trino if row not in spark_set][:3]
-                only_spark = [row for row in on_spark if row not in trino_set][:3]
-                pytest.fail(
-                    f"{relation} {columns}: only on Trino {only_trino}, only on Spark {only_spark}"
-                )
-            compared += len(on_spark)
-        return compared
-
-
-def normalized(value: Any) -> Any:
-    """One text for a value as each engine returns it; a landing file by
-    its data set folder and name (file: on Spark, s3:// on Trino)."""
-    if isinstance(value, str) and value.startswith(("s3://", "file:")):
-        return value.rsplit("/", 2)[-2] + "/" + value.rsplit("/", 1)[-1]
-    return spark_or_trino_value(value)
-
-
-def comparable(rows: Any) -> list[tuple[Any, ...]]:
-    normal = [tuple(normalized(value) for value in row) for row in rows]
-    return sorted(normal, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +106,46 @@ def test_a_full_build_runs_every_test_on_trino_and_equals_spark(engines: Engines
     passed = int(output.split("PASS=", 1)[1].split()[0])
     assert passed >= 60, output[-2000:]
     assert engines.assert_equal() > 100
+
+
+def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: Engines) -> None:
+    """One S3 for both engines: after bootstrap and load, the local target's
+    Spark reads the landing zone's objects through hadoop-aws (a process
+    of its own: a JVM takes its jars when it starts) and Trino the same
+    objects (the full build above built its tables from them); every
+    model's rows agree, the landing files' names and modification times
+    included."""
+    out = engines.work / "spark-on-s3.json"
+    env = {
+        **engines.local.environment(),
+        # the local target's own credentials, not the Athena runner's
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **spark_s3_environment(engines.local.aws_url, path_style=True),
+    }
+    completed = run_venv_command(
+        "python",
+        "-m",
+        "tests.python.spark_rows",
+        f"s3://{BUCKET}/{engines.prefix}",
+        str(out),
+        str(engines.work / "spark-on-s3"),
+        env=env,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    on_spark = json.loads(out.read_text(encoding="utf-8"))
+    files = set()
+    for relation in MODELS:
+        columns = on_spark[relation]["columns"]
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        result = engines.trino(f"select {column_list} from awsdatacatalog.{relation}")
+        spark_rows = sorted(map(tuple, on_spark[relation]["rows"]), key=str)
+        trino_rows = sorted((tuple(map(spark_or_trino_value, row)) for row in result.rows), key=str)
+        assert trino_rows == spark_rows, relation
+        if "landing_file" in columns:
+            files.update(row[columns.index("landing_file")] for row in spark_rows)
+    files.discard(None)  # an erased customer's rejected rows keep nothing, not even the file
+    assert files and all(name.startswith(f"s3://{BUCKET}/{engines.prefix}/") for name in files)
 
 
 def test_two_builds_in_a_row_ran_as_the_runner_and_nothing_was_refused(
@@ -557,169 +447,6 @@ def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
     assert engines.assert_equal() > 10_000
 
 
-# The builds of many dates and files: the models alone (the data tests ran
-# on every other build; on 270 dates each takes Glue's partition listing)
-MODELS_ONLY = ("--exclude-resource-type", "seed", "test", "unit_test")
-SEEDS_AND_MODELS = ("--exclude-resource-type", "test", "unit_test")
-
-
-def reading_dates_on_trino(engines: Engines, relation: str) -> int:
-    [[count]] = engines.trino(
-        f"select count(distinct reading_date) from awsdatacatalog.{relation}"
-    ).rows
-    return int(count)
-
-
-def unlisted_dates_with_files(engines: Engines, database: str, table: str) -> set[str]:
-    """The reading dates with objects under the table's location that Glue
-    lists no partition for."""
-    glue, s3 = engines.local.target().client("glue"), engines.local.target().client("s3")
-    location = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
-        "Location"
-    ]
-    prefix = location.removeprefix(f"s3://{BUCKET}/").rstrip("/") + "/"
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-    with_files = {
-        match.group(1)
-        for page in pages
-        for item in page.get("Contents", [])
-        if (match := re.search(r"/reading_date=([^/]+)/", item["Key"]))
-    }
-    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
-    listed = {item["Values"][0] for page in pages for item in page["Partitions"]}
-    return with_files - listed
-
-
-def test_more_than_100_reading_dates_build_and_a_failed_batch_is_repaired(
-    engines: Engines,
-) -> None:
-    """Athena writes at most 100 partitions a query: dbt-athena then writes
-    in batches of 100 dates, on a full build and on an incremental run. The
-    incremental run's second batch fails after the first landed (after
-    writing its files, which stay in S3 as on Athena); the next
-    plain run sees that the write never completed, rebuilds every date, and
-    then equals Spark: no date stays missing. The new batch of readings
-    falls on the same 101 dates as the first: every write passes the limit
-    with the fewest partitions."""
-    many = engines.work / "many-dates"
-    generate(GeneratorConfig(out=many, scale=0.25, days=101))
-    engines.landing, engines.prefix = many, landing_prefix("many_dates")
-    engines.load()
-    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
-    assert engines.assert_equal() > 3_000
-    dates = reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened")
-    assert dates > 100
-    # new readings on every one of those dates, in one incremental run
-    # whose second batch fails
-    generate(GeneratorConfig(out=many, scale=0.25, append="later", days=101))
-    engines.load()
-    inserts: list[str] = []
-
-    def second_batch(sql: str) -> bool:
-        statement = strip_leading_comments(sql)
-        if re.match(r"insert\s+into\s+\S*accelerometer_screened\b", statement, re.IGNORECASE):
-            inserts.append(statement)
-        # the first insert names every date and fails on Athena's limit;
-        # then one per batch of 100 dates
-        return len(inserts) == 3 and inserts[-1] is statement
-
-    engines.local.service.fail_query = second_batch
-    try:
-        failed = engines.athena("build", *MODELS_ONLY)
-    finally:
-        engines.local.service.fail_query = None
-    assert failed.returncode != 0
-    assert "failed on purpose by a test, after writing" in failed.stdout, failed.stdout[-3000:]
-    assert len(inserts) == 3
-    # as on Athena, the failed batch's files stay in S3, in dates Glue lacks
-    assert unlisted_dates_with_files(engines, "stedi_landing", "accelerometer_screened")
-    repaired = engines.build_both(*MODELS_ONLY)
-    assert "accelerometer_screened: its last write did not complete" in repaired
-    assert engines.assert_equal() > 6_000
-    assert reading_dates_on_trino(engines, "stedi_landing.accelerometer_screened") == dates
-    # the repair completed its write: the next run is incremental again
-    glue = engines.local.target().client("glue")
-    table = glue.get_table(DatabaseName="stedi_landing", Name="accelerometer_screened")["Table"]
-    assert table["Parameters"]["stedi.incremental_write"] == "completed"
-
-
-def test_a_multipart_file_dated_below_the_watermark_is_screened_once(engines: Engines) -> None:
-    """S3 dates a multipart object by when its upload started: a large
-    file whose upload began before a run and ended after it arrives dated
-    below that run's newest file. The next run still screens it, once."""
-    # a small landing zone of its own, which the next test reuses: the
-    # 4,000 files there would make each of these builds read them all
-    engines.use_copy_of(FIXTURE_LANDING, "late_and_many")
-    engines.load()
-    engines.build_both("--full-refresh", *SEEDS_AND_MODELS)
-    s3 = engines.local.target().client("s3")
-    late = engines.landing / "accelerometer" / "readings-8-late.json"
-    late.write_text(
-        "".join(
-            json.dumps({"user": IVY, "timestamp": NEXT_DAY + ms, "x": 0, "y": 0, "z": 1}) + "\n"
-            for ms in (11, 12)
-        )
-    )
-    key = f"{engines.prefix}/accelerometer/{late.name}"
-    # with the loader's record of its source, so that the next test's load
-    # keeps the object (and its date) as it is
-    source = {SOURCE_HASH_KEY: hashlib.sha256(late.read_bytes()).hexdigest()}
-    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key, Metadata=source)["UploadId"]
-    time.sleep(1.1)  # S3's dates have whole seconds
-    next_day_readings(engines.landing)  # delivered, and screened, meanwhile
-    late_bytes = late.read_bytes()
-    late.unlink()
-    engines.load()
-    engines.build_both(*MODELS_ONLY)
-    part = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=1, Body=late_bytes)
-    s3.complete_multipart_upload(
-        Bucket=BUCKET,
-        Key=key,
-        UploadId=upload,
-        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
-    )
-    late.write_bytes(late_bytes)
-    engines.align_delivery_times()
-    [[watermark]] = engines.trino(
-        "select max(landing_file_modified_ms)"
-        " from awsdatacatalog.stedi_landing.accelerometer_screened"
-    ).rows
-    assert late.stat().st_mtime * 1000 < int(watermark)  # dated below it
-    for _ in range(2):
-        engines.build_both(*MODELS_ONLY)
-        [[count]] = engines.trino(
-            "select count(*) from awsdatacatalog.stedi_landing.accelerometer_screened"
-            f" where landing_file like '%/{late.name}'"
-        ).rows
-        assert count == 2
-    engines.assert_equal()
-
-
-def test_thousands_of_new_files_in_one_run_build_on_both_engines(engines: Engines) -> None:
-    """4,000 new files: more than one query may name within Athena's
-    262,144 bytes of query text."""
-    # the small landing zone of the test before, its late file included
-    folder = engines.landing / "accelerometer"
-    files = 4000
-    for number in range(files):
-        line = {"user": IVY, "timestamp": NEXT_DAY + number, "x": 0.25, "y": 0.5, "z": 1}
-        (folder / f"backlog-{number:05d}.json").write_text(json.dumps(line) + "\n")
-    path = f"s3://{BUCKET}/{engines.prefix}/accelerometer/backlog-00000.json"
-    assert files * len(path) > 262_144  # their paths alone pass the limit
-    engines.load()
-    output = engines.build_both(*MODELS_ONLY)
-    assert f"accelerometer_screened: {files} new landing file(s)" in output
-    engines.assert_equal()
-    [[count, distinct_files]] = engines.trino(
-        "select count(*), count(distinct landing_file)"
-        " from awsdatacatalog.stedi_landing.accelerometer_screened"
-        " where landing_file like '%/backlog-%'"
-    ).rows
-    assert (count, distinct_files) == (files, files)
-    longest = max(len(item.query.encode()) for item in engines.local.service.executions.values())
-    assert longest <= 262_144
-
-
 @pytest.mark.skipif(
     not os.environ.get("STEDI_PUBLIC_LANDING"),
     reason="set STEDI_PUBLIC_LANDING to the public data set's landing folder to compare it",
@@ -730,51 +457,6 @@ def test_the_public_data_set_on_trino_equals_spark(engines: Engines) -> None:
     engines.load()
     engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
     assert engines.assert_equal() > 10_000
-
-
-def test_spark_and_trino_over_the_same_s3_objects_give_the_same_rows(engines: Engines) -> None:
-    """One S3 for both engines: after bootstrap and load, the local target's
-    Spark reads the landing zone's objects through hadoop-aws (a process
-    of its own: a JVM takes its jars when it starts) and Trino the same
-    objects; every model's rows agree, the landing files' names and
-    modification times included."""
-    engines.use_copy_of(FIXTURE_LANDING, "shared")
-    engines.load()
-    completed = engines.athena(
-        "build", "--full-refresh", "--exclude-resource-type", "test", "unit_test"
-    )
-    assert completed.returncode == 0, completed.stdout[-6000:]
-    out = engines.work / "spark-on-s3.json"
-    env = {
-        **engines.local.environment(),
-        # the local target's own credentials, not the Athena runner's
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        **spark_s3_environment(engines.local.aws_url, path_style=True),
-    }
-    completed = run_venv_command(
-        "python",
-        "-m",
-        "tests.python.spark_rows",
-        f"s3://{BUCKET}/{engines.prefix}",
-        str(out),
-        str(engines.work / "spark-on-s3"),
-        env=env,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    on_spark = json.loads(out.read_text(encoding="utf-8"))
-    files = set()
-    for relation in MODELS:
-        columns = on_spark[relation]["columns"]
-        column_list = ", ".join(f'"{column}"' for column in columns)
-        result = engines.trino(f"select {column_list} from awsdatacatalog.{relation}")
-        spark_rows = sorted(map(tuple, on_spark[relation]["rows"]), key=str)
-        trino_rows = sorted((tuple(map(spark_or_trino_value, row)) for row in result.rows), key=str)
-        assert trino_rows == spark_rows, relation
-        if "landing_file" in columns:
-            files.update(row[columns.index("landing_file")] for row in spark_rows)
-    files.discard(None)  # an erased customer's rejected rows keep nothing, not even the file
-    assert files and all(name.startswith(f"s3://{BUCKET}/{engines.prefix}/") for name in files)
 
 
 @pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
