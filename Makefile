@@ -100,7 +100,7 @@ spark-s3: $(INSTALLED)
 # Each worker has its own Spark session, and its Trino where a test starts
 # one. PYTEST_WORKERS=1 runs one file after another.
 PYTEST_WORKERS ?= 2
-XDIST = $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
+XDIST = $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 pytest: java-check spark-archive browser trino spark-s3
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)

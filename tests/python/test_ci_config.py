@@ -118,10 +118,11 @@ def test_the_spark_and_athena_halves_together_run_every_test_file() -> None:
 
 
 def test_make_pytest_runs_the_files_on_two_workers_each_file_whole() -> None:
-    """By default two pytest-xdist workers, each test file kept on one."""
-    side_by_side = ["-n", "2", "--dist", "loadfile"]
+    """By default two pytest-xdist workers, each test file kept on one, the
+    files handed out in the order conftest.py gives them (longest first)."""
+    side_by_side = ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
     for target in ("pytest", "pytest-spark", "pytest-athena"):
-        assert pytest_command(target, "2")[:4] == side_by_side
+        assert pytest_command(target, "2")[:5] == side_by_side
     assert pytest_command("pytest", workers=None) == side_by_side
 
 
@@ -220,3 +221,10 @@ def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
         assert unit_test["overrides"]["macros"]["landing_keys"] == declared[source], unit_test[
             "name"
         ]
+
+
+def test_the_longest_files_listed_to_start_first_exist() -> None:
+    """A renamed long file would lose its early start without a word."""
+    from tests.python.conftest import LONGEST_FILES
+
+    assert [name for name in LONGEST_FILES if not (PROJECT / "tests/python" / name).is_file()] == []
