@@ -75,13 +75,21 @@ class Run:
         self.landing = landing
 
     def dbt(self, *args: str, enforce_consent_date: bool = True) -> Any:
-        # the seed is loaded once: a test adds an erasure request to its table
+        # the seed is loaded once: a test adds an erasure request to its
+        # table; the unit tests read their own fixtures, never these tables
+        # (they run in the session's builds: test_dbt_build)
         variables = {
             "landing_root": str(self.landing),
             "enforce_consent_date": enforce_consent_date,
         }
         return dbt_invoke.run(
-            [*args, "--exclude-resource-type", "seed", *dbt_invoke.dbt_vars(variables)],
+            [
+                *args,
+                "--exclude-resource-type",
+                "seed",
+                "unit_test",
+                *dbt_invoke.dbt_vars(variables),
+            ],
             self.lakehouse.target_path,
         )
 
@@ -117,6 +125,8 @@ def run(lakehouse: Lakehouse, tmp_path_factory: pytest.TempPathFactory) -> Itera
         [
             "build",
             "--full-refresh",
+            "--exclude-resource-type",
+            "unit_test",
             *dbt_invoke.dbt_vars({"landing_root": str(landing), "enforce_consent_date": True}),
         ],
         lakehouse.target_path,
