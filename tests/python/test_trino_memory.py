@@ -75,6 +75,21 @@ def test_this_machine_gets_a_share_within_bounds(monkeypatch: pytest.MonkeyPatch
     assert GIB <= memory_bytes(trino_memory()) <= 16 * GIB
 
 
+def test_jvm_options_from_the_environment_come_last_and_may_replace_g1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """(Every Trino of the tests starts with conftest.py's options.)"""
+    monkeypatch.delenv("STEDI_TRINO_JVM_OPTIONS", raising=False)
+    default = trino_server.jvm_options("1G")
+    assert "-Xmx1G" in default and "-XX:+UseG1GC" in default
+    monkeypatch.setenv("STEDI_TRINO_JVM_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC")
+    chosen = trino_server.jvm_options("1G")
+    assert "-XX:+UseG1GC" not in chosen  # the JVM refuses two collectors
+    assert chosen[-2:] == ["-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC"]
+    monkeypatch.setenv("STEDI_TRINO_JVM_OPTIONS", "-XX:TieredStopAtLevel=1")
+    assert "-XX:+UseG1GC" in trino_server.jvm_options("1G")
+
+
 def test_trino_spills_into_its_work_folder_and_a_query_gets_half_the_heap(tmp_path: Path) -> None:
     spill = tmp_path / "trino-spill"
     spill.mkdir()
