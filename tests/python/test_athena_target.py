@@ -11,7 +11,8 @@ the zone summary and row accounting must read the same:
   with every data test and unit test run on Trino;
 - through incremental runs: new files, a consent change and an erasure, and
   a reading that moves out of the null date (the null partition in Glue);
-- on generated data (scale 1);
+- on generated data (scale 1, over 11 reading dates:
+  tests/python/test_athena_limits.py);
 - on the public data set, when STEDI_PUBLIC_LANDING names its landing
   folder (not in make test).
 dbt runs as the runner, under exactly deploy/dbt-athena-runner-policy.json,
@@ -38,7 +39,6 @@ import sqlglot
 
 from scripts.devtools.spark_s3 import spark_s3_environment
 from scripts.erasure_request import email_hash, erasure_salt
-from scripts.generate_landing import GeneratorConfig, generate
 from scripts.run_athena_local import (
     BUCKET,
     REGION,
@@ -53,7 +53,7 @@ from scripts.services.local_iam import (
     render_policy,
     replace_policy,
 )
-from tests.python.athena_engines import Engines, landing_prefix
+from tests.python.athena_engines import Engines
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
     FIXTURE_LANDING,
@@ -436,15 +436,6 @@ def test_a_reading_leaves_the_null_date_on_trino_as_on_spark(engines: Engines) -
             f"select reading_date, exclusion_reason from awsdatacatalog.{table} where {condition}"
         ).rows == [[FIRST_DATE.isoformat(), None]]
     assert engines.assert_equal() == before  # Spark's rows, unchanged
-
-
-def test_generated_data_on_trino_equals_spark(engines: Engines) -> None:
-    generated = engines.work / "generated"
-    generate(GeneratorConfig(out=generated, scale=1))
-    engines.landing, engines.prefix = generated, landing_prefix("generated")
-    engines.load()
-    engines.build_both("--full-refresh", "--exclude-resource-type", "unit_test")
-    assert engines.assert_equal() > 10_000
 
 
 @pytest.mark.skipif(
