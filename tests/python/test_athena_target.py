@@ -11,7 +11,7 @@ the zone summary and row accounting must read the same:
   with every data test and unit test run on Trino;
 - through incremental runs: new files, a consent change and an erasure, and
   a reading that moves out of the null date (the null partition in Glue);
-- on generated data (scale 1, over 11 reading dates:
+- on generated data (scale 0.25, over 11 reading dates:
   tests/python/test_athena_limits.py);
 - on the public data set, when STEDI_PUBLIC_LANDING names its landing
   folder (not in make test).
