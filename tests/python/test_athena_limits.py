@@ -40,8 +40,8 @@ STRICTER = AthenaLimits(query_bytes=MAX_QUERY_BYTES // 4, partitions_per_write=1
 
 @pytest.fixture(scope="module")
 def engines(lakehouse: Lakehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
-    """The stand-in with the stricter limits; each test loads its own
-    landing zone."""
+    """The stand-in with the stricter limits, empty: the tests go on from
+    the landing zone of ``many_dates``."""
     work = tmp_path_factory.mktemp("athena-limits")
     lakehouse.invalidate()
     with local_athena(work, limits=STRICTER) as local:
