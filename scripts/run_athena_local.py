@@ -61,6 +61,9 @@ LOG = logging.getLogger("run_athena_local")
 BUCKET = "stedi-local"
 DECISIONS_FILE = "iam-decisions.jsonl"
 CONSUMER_CATALOG = "consumer_catalog"  # the consumer's queries run here, as the consumer
+# imported by every dbt process the stand-in runs: botocore's service
+# models parsed once per process, not once per boto3 session (see there)
+SHARED_AWS_MODELS = PROJECT_DIR / "scripts" / "services" / "shared_aws_models"
 
 
 def endpoint_of(aws_url: str, principal: Principal) -> AwsEndpoint:
@@ -121,6 +124,8 @@ class LocalAthena:
         """dbt's environment: the athena target, as the runner."""
         env = athena_environment(self.aws_url, self.bucket, self.athena_url)
         env.update(self.runner.environment())
+        paths = [str(SHARED_AWS_MODELS), env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
         return env
 
     def iam_decisions(self) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import SOURCE_HASH_KEY
 from scripts.run_athena_local import BUCKET, local_athena
 from scripts.services.athena_local import MAX_QUERY_BYTES, AthenaLimits, strip_leading_comments
-from tests.python.athena_engines import Engines, landing_prefix
+from tests.python.athena_engines import MODELS_ONLY, Engines, landing_prefix
 from tests.python.lakehouse import Lakehouse
 from tests.python.test_incremental import IVY, NEXT_DAY, next_day_readings
 
@@ -47,11 +47,6 @@ def engines(lakehouse: Lakehouse, tmp_path_factory: pytest.TempPathFactory) -> I
     with local_athena(work, limits=STRICTER) as local:
         yield Engines(local, work, lakehouse, work / "landing", limits=STRICTER)
     lakehouse.invalidate()
-
-
-# The builds after the first: the models alone (the first ran the data
-# tests; on many dates each takes Glue's partition listing)
-MODELS_ONLY = ("--exclude-resource-type", "seed", "test", "unit_test")
 
 
 def build_on_athena(engines: Engines) -> None:

@@ -53,7 +53,7 @@ from scripts.services.local_iam import (
     render_policy,
     replace_policy,
 )
-from tests.python.athena_engines import Engines
+from tests.python.athena_engines import MODELS_ONLY, Engines
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
     FIXTURE_LANDING,
@@ -364,7 +364,7 @@ def test_incremental_runs_on_trino_equal_spark(engines: Engines) -> None:
     # new files: the next day's readings
     next_day_readings(engines.landing)
     engines.load()
-    engines.build_both("--exclude-resource-type", "seed", "unit_test")
+    engines.build_both(*MODELS_ONLY)
     engines.assert_equal()
     # a consent change and an erasure
     bob_withdraws_consent(engines.landing)
@@ -372,7 +372,7 @@ def test_incremental_runs_on_trino_equal_spark(engines: Engines) -> None:
     request = f"('{email_hash(IVY, erasure_salt())}', date '2026-11-28')"
     engines.trino(f"insert into awsdatacatalog.stedi_landing.erasure_requests values {request}")
     engines.lakehouse.rows(f"insert into stedi_landing.erasure_requests values {request}")
-    engines.build_both("--exclude-resource-type", "seed", "unit_test")
+    engines.build_both(*MODELS_ONLY)
     engines.assert_equal()
     erased = engines.trino(
         "select distinct exclusion_reason from awsdatacatalog.stedi_landing.accelerometer_screened"
@@ -429,7 +429,7 @@ def test_a_reading_leaves_the_null_date_on_trino_as_on_spark(engines: Engines) -
             ("stedi_landing.step_trainer_screened", "sensor_reading_time_ms"),
         ]
     }
-    completed = engines.athena("build", "--exclude-resource-type", "seed", "unit_test")
+    completed = engines.athena("build", *MODELS_ONLY)
     assert completed.returncode == 0, completed.stdout[-6000:]
     for table, condition in conditions.items():
         assert engines.trino(

@@ -84,8 +84,9 @@ ROLE_IMPORTS = {
 
 
 def role(module: str) -> str:
-    """scripts.common.dbt_invoke -> scripts.common; scripts.run_lakehouse -> scripts."""
-    return module.rsplit(".", 1)[0]
+    """scripts.common.dbt_invoke -> scripts.common; scripts.run_lakehouse ->
+    scripts; a folder inside a role's is that role's."""
+    return ".".join(module.rsplit(".", 1)[0].split(".")[:2])
 
 
 def role_violations(graph: dict[str, set[str]]) -> list[str]:
