@@ -83,6 +83,7 @@ from scripts.services.iam_enforcement import (
     global_context,
 )
 from scripts.services.trino_server import (
+    MAX_PARTITIONS_PER_WRITE,
     TRINO_VERSION,
     QueryResult,
     TrinoQueryError,
@@ -103,8 +104,8 @@ MAX_QUERY_BYTES = 262_144
 # - one CTAS or INSERT writes at most 100 partitions, and fails with
 #   HIVE_TOO_MANY_OPEN_PARTITIONS above that. Trino's Hive connector has
 #   the same limit per writer (hive.max-partitions-per-writers, 100 by
-#   default); one writer per query, on this one node, makes it per query.
-MAX_PARTITIONS_PER_WRITE = 100
+#   default); one writer per query, on this one node, makes it per query
+#   (MAX_PARTITIONS_PER_WRITE, from trino_server).
 
 
 @dataclass(frozen=True)

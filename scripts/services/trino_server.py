@@ -211,6 +211,9 @@ def trino_memory(requested: str | None = None, total_bytes: int | None = None) -
 
 
 DEFAULT_USER = "stedi"  # Trino's user for the catalog awsdatacatalog
+# Athena writes at most 100 partitions a query (HIVE_TOO_MANY_OPEN_PARTITIONS
+# above that); the catalog's writers keep to it (athena_local.AthenaLimits)
+MAX_PARTITIONS_PER_WRITE = 100
 
 
 def catalog_user(catalog: str) -> str:
@@ -230,7 +233,9 @@ class AwsEndpoint:
     secret_key: str = field(default="testing", repr=False)
 
 
-def catalog_properties(aws: AwsEndpoint, partitions_per_write: int = 100) -> str:
+def catalog_properties(
+    aws: AwsEndpoint, partitions_per_write: int = MAX_PARTITIONS_PER_WRITE
+) -> str:
     """The Hive catalog over Glue and S3 at ``aws`` (path-style, as local S3
     servers need). Statistics are off: moto's Glue has no column-statistics
     calls, and Athena keeps none for these tables either. A writer opens at
@@ -309,7 +314,7 @@ def write_configuration(
     spill: Path | None = None,
     properties: Mapping[str, str] | None = None,
     catalogs: Mapping[str, AwsEndpoint] | None = None,
-    partitions_per_write: int = 100,
+    partitions_per_write: int = MAX_PARTITIONS_PER_WRITE,
 ) -> None:
     """Trino's etc/ folder; ``spill``: the spill folder (none: no spilling);
     ``properties``: more config.properties lines, or other values of them;
@@ -362,7 +367,7 @@ def trino_server(
     heap: str = "1G",
     properties: Mapping[str, str] | None = None,
     catalogs: Mapping[str, AwsEndpoint] | None = None,
-    partitions_per_write: int = 100,
+    partitions_per_write: int = MAX_PARTITIONS_PER_WRITE,
 ) -> Iterator[str]:
     """Start Trino (installed first if needed) on a free port of 127.0.0.1
     with ``heap`` (e.g. ``trino_memory()``), spilling into
@@ -397,6 +402,9 @@ def trino_server(
 
 
 def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until Trino runs a query. It says it has started before its node has
+    announced itself to its own scheduler: a query in that moment fails
+    with NO_NODES_AVAILABLE (it did, under load)."""
     deadline = time.monotonic() + 180
     while True:
         if process.poll() is not None:
@@ -404,7 +412,11 @@ def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -
         try:
             with urllib.request.urlopen(f"{url}/v1/info", timeout=2) as response:
                 if not json.load(response).get("starting", True):
+                    query(url, "select 1")
                     return
+        except TrinoQueryError as error:
+            if "NO_NODES_AVAILABLE" not in str(error):
+                raise
         except OSError:
             pass
         if time.monotonic() > deadline:
