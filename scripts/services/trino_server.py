@@ -330,6 +330,11 @@ def write_configuration(
         "node-scheduler.include-coordinator": "true",
         "http-server.http.port": str(port),
         "discovery.uri": f"http://127.0.0.1:{port}",
+        # One node, no other to fail over to: the failure detector's pings of
+        # this node's own HTTP server, late under load, marked it failed, and
+        # the next query failed with NO_NODES_AVAILABLE (Trino's own test
+        # servers turn the detector off too).
+        "failure-detector.enabled": "false",
         "query.max-memory": query_memory,
         "query.max-memory-per-node": query_memory,
         **(spill_properties(spill) if spill is not None else {}),
