@@ -85,7 +85,7 @@ trino: $(INSTALLED)
 	@$(BIN)/python -m scripts.services.trino_server install
 
 # The athena target end to end with no AWS account: moto's S3 and Glue, Trino
-# for Athena's engine, and a local Athena API (scripts/services/athena_local.py).
+# for Athena's engine, and a local Athena API (scripts/services/athena_local/).
 run-athena-local: trino
 	$(BIN)/python -m scripts.run_athena_local $(ARGS)
 

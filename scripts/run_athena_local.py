@@ -3,7 +3,7 @@
 No AWS account: moto serves S3 and Glue on 127.0.0.1, Trino (the engine
 Athena v3 is built on) runs the queries over them, and a small local
 service answers dbt-athena's Athena API calls with Trino
-(scripts/services/athena_local.py). The command bootstraps the bucket, Glue
+(scripts/services/athena_local/). The command bootstraps the bucket, Glue
 databases and work group (scripts/bootstrap_aws.py), loads the landing
 folder with the loader (scripts/load_landing.py), runs `dbt build --target
 athena`, and prints the same zone summary and row accounting as `make run`.
@@ -35,7 +35,9 @@ from scripts.common.cli_logging import configure_logging
 from scripts.common.project_paths import PROFILES_DIR, PROJECT_DIR
 from scripts.generate_landing import has_landing_data
 from scripts.load_landing import LoadOptions, load
-from scripts.services.athena_local import ATHENAS_LIMITS, AthenaLimits, AthenaLocal, athena_local
+from scripts.services.athena_local.api import athena_local
+from scripts.services.athena_local.limits import ATHENAS_LIMITS, AthenaLimits
+from scripts.services.athena_local.service import AthenaLocal
 from scripts.services.iam_enforcement import DECISIONS_ENVIRONMENT, ENFORCE_ENVIRONMENT
 from scripts.services.local_iam import (
     CONSUMER_POLICY,

@@ -1,7 +1,7 @@
 """Benchmark Athena's bill: the bytes a build scans, on the local stand-in.
 
 Athena charges by the bytes each query scans. This runs the athena target
-on the local Athena stand-in (scripts/services/athena_local.py: Trino over moto's S3
+on the local Athena stand-in (scripts/services/athena_local/: Trino over moto's S3
 and Glue), where each query's DataScannedInBytes is Trino's physical input:
 - a full build (`dbt build --full-refresh`, models, seed and data tests) of
   generated data at --scale (default 30);
@@ -31,7 +31,7 @@ from scripts.common.cli_logging import configure_logging
 from scripts.common.project_paths import PROJECT_DIR
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import LocalAthena, dbt, local_athena
-from scripts.services.athena_local import Execution
+from scripts.services.athena_local.service import Execution
 
 LOG = logging.getLogger("benchmark_athena_bytes")
 GOAL = 0.10  # the incremental build's bytes as a share of the full build's

@@ -18,7 +18,7 @@ and this module says what AWS authorizes for each request:
   (AWS Glue Developer Guide, "Specifying AWS Glue resource ARNs"; Athena's
   "Configure access to databases and tables in the AWS Glue Data Catalog");
 - Athena: the operation on its work group's ARN (the local Athena asks
-  here, scripts/services/athena_local.py).
+  here, scripts/services/athena_local/).
 
 The account's administrator (the access key ``testing`` of the test
 harness, bootstrap and loader, scripts/services/local_s3.py) is not

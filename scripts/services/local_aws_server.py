@@ -8,7 +8,7 @@ allowed or denied by that user's policies (scripts/services/iam_enforcement.py).
 Trino's Hive connector reads and writes column statistics in Glue on every
 CREATE TABLE, CTAS and INSERT (even with statistics collection off, it
 clears them). moto 5.2 answers those operations with a 500, so the local
-Athena stand-in (scripts/services/athena_local.py) runs moto through this launcher:
+Athena stand-in (scripts/services/athena_local/) runs moto through this launcher:
 each statistics call succeeds and keeps nothing, as for a table whose
 statistics were never computed. Everything else is moto's.
 

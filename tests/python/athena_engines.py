@@ -22,7 +22,7 @@ import pytest
 from scripts.common import dbt_invoke
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import BUCKET, LocalAthena
-from scripts.services.athena_local import ATHENAS_LIMITS, AthenaLimits
+from scripts.services.athena_local.limits import ATHENAS_LIMITS, AthenaLimits
 from scripts.services.trino_server import QueryResult, query
 from tests.python.lakehouse import MODELS, Lakehouse, run_venv_command
 from tests.python.lakehouse import normalized as spark_or_trino_value

@@ -28,7 +28,8 @@ import pytest
 from scripts.generate_landing import GeneratorConfig, generate
 from scripts.load_landing import SOURCE_HASH_KEY
 from scripts.run_athena_local import BUCKET, local_athena
-from scripts.services.athena_local import MAX_QUERY_BYTES, AthenaLimits, strip_leading_comments
+from scripts.services.athena_local.limits import MAX_QUERY_BYTES, AthenaLimits
+from scripts.services.athena_local.translation import strip_leading_comments
 from tests.python.athena_engines import MODELS_ONLY, Engines, landing_prefix
 from tests.python.lakehouse import Lakehouse
 from tests.python.test_incremental import IVY, NEXT_DAY, next_day_readings

@@ -1,7 +1,7 @@
 """The athena target executed for real, row for row equal to local Spark.
 
 dbt-athena (unmodified) builds the project on the local Athena stand-in
-(scripts/services/athena_local.py): Trino 476, the engine Athena v3 is built on, runs
+(scripts/services/athena_local/): Trino 476, the engine Athena v3 is built on, runs
 every statement over moto's S3 and Glue, which dbt-athena reads directly
 too. The landing folder goes up through the loader; Spark builds the same
 folder. Every model and rejected view must then hold exactly Spark's rows
@@ -45,7 +45,7 @@ from scripts.run_athena_local import (
     athena_environment,
     local_athena,
 )
-from scripts.services.athena_local import table_input_of
+from scripts.services.athena_local.translation import table_input_of
 from scripts.services.local_iam import (
     RUNNER_POLICY,
     Principal,
@@ -554,7 +554,7 @@ def run_on_athena(engines: Engines, sql: str) -> dict[str, Any]:
 def test_query_text_longer_than_athenas_limit_is_refused(engines: Engines) -> None:
     from botocore.exceptions import ClientError
 
-    from scripts.services.athena_local import MAX_QUERY_BYTES
+    from scripts.services.athena_local.limits import MAX_QUERY_BYTES
 
     head = "select 1 -- "
     # é is two bytes of UTF-8: the limit counts bytes, not characters

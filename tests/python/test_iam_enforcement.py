@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from scripts.services.athena_local import athena_csv, in_catalog
+from scripts.services.athena_local.results import athena_csv
+from scripts.services.athena_local.translation import in_catalog
 from scripts.services.iam_enforcement import (
     MalformedRequest,
     Request,

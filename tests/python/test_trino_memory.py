@@ -23,8 +23,8 @@ import pytest
 
 from scripts.load_landing import LoadOptions, load
 from scripts.run_athena_local import LocalAthena, dbt, local_athena
-from scripts.services import athena_local as athena_service
 from scripts.services import trino_server
+from scripts.services.athena_local import service as athena_service
 from scripts.services.trino_server import (
     GIB,
     MIB,

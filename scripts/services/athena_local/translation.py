@@ -1,0 +1,401 @@
+"""Athena's SQL as Trino runs it: the Hive DDL Athena runs against Glue
+itself, CTAS properties Trino lacks, backticks, the caller's catalog, and
+the statement types Athena reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scripts.common.hive_formats import (
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    TEXT_INPUT_FORMAT,
+    TEXT_OUTPUT_FORMAT,
+    TEXT_SERDE,
+)
+
+CATALOG = "awsdatacatalog"  # the catalog dbt-athena names in every query
+
+
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+# a string literal (kept as it is), or a reference to the catalog awsdatacatalog
+_CATALOG_REFERENCE = re.compile(
+    rf"""('(?:[^']|'')*')|(?i:(?<![\w."])(?:"{CATALOG}"|{CATALOG})(?=\s*\.))"""
+)
+
+
+def in_catalog(sql: str, catalog: str) -> str:
+    """``sql`` with its references to the catalog `awsdatacatalog` made to
+    ``catalog`` (string literals untouched). Not a security boundary: Trino's
+    access control keeps each user to its own catalog."""
+    if catalog == CATALOG:
+        return sql
+    return _CATALOG_REFERENCE.sub(lambda match: match.group(1) or f'"{catalog}"', sql)
+
+
+def strip_leading_comments(sql: str) -> str:
+    """The statement without dbt's query-header comment (and any other
+    comment before its first keyword)."""
+    return sql[_LEADING_COMMENTS.match(sql).end() :].strip().rstrip(";").strip()  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class TrinoStatement:
+    """Run ``sql`` on Trino, with these session properties."""
+
+    sql: str
+    session: dict[str, str] = field(default_factory=dict)
+    view: tuple[str, str] | None = None  # (database, name) of a CREATE VIEW
+
+
+@dataclass(frozen=True)
+class GlueStatement:
+    """Apply Hive DDL to Glue, as Athena does: ``apply(glue)``."""
+
+    apply: Callable[[Any], None]
+
+
+def _unquote_identifier(text: str) -> str:
+    return text.strip().strip('`"').lower()
+
+
+def _table_name(text: str) -> tuple[str, str]:
+    parts = [
+        _unquote_identifier(part)
+        for part in re.split(r"\.(?=(?:[^`\"]*[`\"][^`\"]*[`\"])*[^`\"]*$)", text)
+    ]
+    if len(parts) == 3:
+        parts = parts[1:]
+    if len(parts) != 2:
+        raise ValueError(f"expected database.table, got {text}")
+    return parts[0], parts[1]
+
+
+def insert_target(action: TrinoStatement | GlueStatement) -> tuple[str, str] | None:
+    """The (database, table) an INSERT INTO writes; None for anything else."""
+    if not isinstance(action, TrinoStatement):
+        return None
+    match = re.match(r"insert\s+into\s+([^\s(]+)", strip_leading_comments(action.sql), re.I)
+    return _table_name(match.group(1)) if match else None
+
+
+def _string_literal(text: str) -> str:
+    text = text.strip()
+    if not (text.startswith("'") and text.endswith("'")):
+        raise ValueError(f"expected a string literal, got {text[:80]}")
+    return text[1:-1].replace("''", "'").replace("\\'", "'")
+
+
+def split_top_level(text: str, separator: str = ",") -> list[str]:
+    """``text`` split at ``separator`` outside quotes, brackets and parentheses."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([<":
+            depth += 1
+        elif char in ")]>":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current))
+    return [part.strip() for part in parts]
+
+
+def _parenthesised(text: str, start: int) -> tuple[str, int]:
+    """The text inside the parentheses opening at ``text[start]``, and the
+    index after the closing one."""
+    assert text[start] == "("
+    depth, quote = 0, ""
+    for index in range(start, len(text)):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : index], index + 1
+    raise ValueError("unbalanced parentheses")
+
+
+def _properties(text: str) -> dict[str, str]:
+    """'k'='v', ... (Hive) as a dict."""
+    result = {}
+    for item in split_top_level(text):
+        key, _, value = item.partition("=")
+        result[_string_literal(key)] = _string_literal(value)
+    return result
+
+
+_EXTERNAL_TABLE = re.compile(
+    r"create\s+external\s+table\s+(?:if\s+not\s+exists\s+)?(?P<name>[`\"\w.]+)\s*", re.IGNORECASE
+)
+
+
+def external_table_input(statement: str) -> tuple[str, dict[str, Any]]:
+    """The Glue database and TableInput of a Hive CREATE EXTERNAL TABLE."""
+    match = _EXTERNAL_TABLE.match(statement)
+    assert match is not None
+    database, name = _table_name(match.group("name"))
+    body, position = _parenthesised(statement, match.end())
+    columns = []
+    for column in split_top_level(body):
+        column_name, _, column_type = column.strip().partition(" ")
+        columns.append({"Name": _unquote_identifier(column_name), "Type": column_type.strip()})
+    rest = statement[position:]
+    descriptor: dict[str, Any] = {"Columns": columns, "SerdeInfo": {"Parameters": {}}}
+    parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
+    partition_keys: list[dict[str, str]] = []
+    formats = {
+        "parquet": (PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE),
+        "textfile": (TEXT_INPUT_FORMAT, TEXT_OUTPUT_FORMAT, TEXT_SERDE),
+    }
+    clause = re.compile(
+        r"\s*(?:(?P<partitioned>partitioned\s+by\s*\()"
+        r"|row\s+format\s+serde\s+(?P<serde>'[^']*')"
+        r"|(?P<serdeproperties>with\s+serdeproperties\s*\()"
+        r"|stored\s+as\s+inputformat\s+(?P<input>'[^']*')\s+outputformat\s+(?P<output>'[^']*')"
+        r"|stored\s+as\s+(?P<stored>\w+)"
+        r"|location\s+(?P<location>'[^']*')"
+        r"|(?P<tblproperties>tblproperties\s*\()"
+        r"|comment\s+(?P<comment>'(?:[^']|'')*'))",
+        re.IGNORECASE,
+    )
+    index = 0
+    while rest[index:].strip():
+        found = clause.match(rest, index)
+        if found is None:
+            raise ValueError(f"unsupported CREATE EXTERNAL TABLE clause: {rest[index:][:80]}")
+        index = found.end()
+        if (
+            found.group("partitioned")
+            or found.group("serdeproperties")
+            or found.group("tblproperties")
+        ):
+            inner, index = _parenthesised(rest, index - 1)
+            if found.group("partitioned"):
+                for column in split_top_level(inner):
+                    key, _, key_type = column.strip().partition(" ")
+                    partition_keys.append(
+                        {"Name": _unquote_identifier(key), "Type": key_type.strip()}
+                    )
+            elif found.group("serdeproperties"):
+                descriptor["SerdeInfo"]["Parameters"].update(_properties(inner))
+            else:
+                parameters.update(_properties(inner))
+        elif found.group("serde"):
+            descriptor["SerdeInfo"]["SerializationLibrary"] = _string_literal(found.group("serde"))
+        elif found.group("input"):
+            descriptor["InputFormat"] = _string_literal(found.group("input"))
+            descriptor["OutputFormat"] = _string_literal(found.group("output"))
+        elif found.group("stored"):
+            stored = found.group("stored").lower()
+            if stored not in formats:
+                raise ValueError(f"unsupported STORED AS {stored}")
+            descriptor["InputFormat"], descriptor["OutputFormat"], serde = formats[stored]
+            descriptor["SerdeInfo"].setdefault("SerializationLibrary", serde)
+        elif found.group("location"):
+            descriptor["Location"] = _string_literal(found.group("location"))
+    if "InputFormat" not in descriptor:
+        descriptor["InputFormat"], descriptor["OutputFormat"], serde = formats["textfile"]
+        descriptor["SerdeInfo"].setdefault("SerializationLibrary", serde)
+    table_input = {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+        "StorageDescriptor": descriptor,
+        "PartitionKeys": partition_keys,
+    }
+    return database, table_input
+
+
+def _create_external_table(statement: str) -> GlueStatement:
+    database, table_input = external_table_input(statement)
+
+    def apply(glue: Any) -> None:
+        glue.create_table(DatabaseName=database, TableInput=table_input)
+
+    return GlueStatement(apply)
+
+
+_SET_TBLPROPERTIES = re.compile(
+    r"alter\s+table\s+(?P<name>[`\"\w.]+)\s+set\s+tblproperties\s*\((?P<properties>.*)\)\s*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+
+# Glue's GetTable answer holds read-only fields that UpdateTable refuses.
+_TABLE_INPUT_FIELDS = (
+    "Name",
+    "Description",
+    "Owner",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "ViewOriginalText",
+    "ViewExpandedText",
+    "TableType",
+    "Parameters",
+)
+
+
+def table_input_of(table: dict[str, Any]) -> dict[str, Any]:
+    """A Glue GetTable answer as an UpdateTable TableInput."""
+    return {name: table[name] for name in _TABLE_INPUT_FIELDS if name in table}
+
+
+def _set_tblproperties(match: re.Match[str]) -> GlueStatement:
+    database, name = _table_name(match.group("name"))
+    properties = _properties(match.group("properties"))
+
+    def apply(glue: Any) -> None:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+        table_input = table_input_of(table)
+        table_input["Parameters"] = {**table.get("Parameters", {}), **properties}
+        glue.update_table(DatabaseName=database, TableInput=table_input)
+
+    return GlueStatement(apply)
+
+
+_DROP_PARTITION = re.compile(
+    r"alter\s+table\s+(?P<name>[`\"\w.]+)\s+drop\s+(?P<if_exists>if\s+exists\s+)?"
+    r"(?P<partitions>partition\s*\(.*\))\s*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _drop_partitions(match: re.Match[str]) -> GlueStatement:
+    """ALTER TABLE ... DROP [IF EXISTS] PARTITION (k='v'), ...: Glue's
+    BatchDeletePartition by value, as Athena runs it."""
+    database, name = _table_name(match.group("name"))
+    specs = []
+    for item in split_top_level(match.group("partitions")):
+        if not item.lower().startswith("partition"):
+            raise ValueError(f"unsupported DROP PARTITION clause: {item[:80]}")
+        inner, _ = _parenthesised(item, item.index("("))
+        spec = {}
+        for pair in split_top_level(inner):
+            key, _, value = pair.partition("=")
+            spec[_unquote_identifier(key)] = _string_literal(value)
+        specs.append(spec)
+    if_exists = bool(match.group("if_exists"))
+
+    def apply(glue: Any) -> None:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+        keys = [key["Name"].lower() for key in table.get("PartitionKeys", [])]
+        values = [[spec[key] for key in keys] for spec in specs]
+        if not if_exists:
+            for value in values:
+                glue.get_partition(DatabaseName=database, TableName=name, PartitionValues=value)
+        for start in range(0, len(values), 25):  # Glue's batch limit
+            glue.batch_delete_partition(
+                DatabaseName=database,
+                TableName=name,
+                PartitionsToDelete=[{"Values": value} for value in values[start : start + 25]],
+            )
+
+    return GlueStatement(apply)
+
+
+_CTAS = re.compile(r"create\s+table\s+(?P<name>[`\"\w.]+)\s+with\s*\(", re.IGNORECASE)
+# Athena CTAS properties without a Trino Hive table property of that name.
+_DROPPED_PROPERTIES = {"table_type", "is_external"}
+_RENAMED_PROPERTIES = {"field_delimiter": "textfile_field_separator"}
+
+
+def _ctas(statement: str, match: re.Match[str], tables_location: str | None) -> TrinoStatement:
+    inner, end = _parenthesised(statement, match.end() - 1)
+    kept: list[str] = []
+    session: dict[str, str] = {}
+    for item in split_top_level(inner):
+        key, _, value = item.partition("=")
+        key = key.strip().lower()
+        if key in _DROPPED_PROPERTIES:
+            continue
+        if key == "write_compression":
+            session[f"{CATALOG}.compression_codec"] = _string_literal(value).upper()
+            continue
+        kept.append(f"{_RENAMED_PROPERTIES.get(key, key)}={value.strip()}")
+    if tables_location and not any(item.startswith("external_location=") for item in kept):
+        # Athena writes such a table under the result location
+        kept.append(f"external_location='{tables_location}'")
+    properties = f" with ({', '.join(kept)})" if kept else ""
+    sql = f"create table {match.group('name')}{properties} {statement[end:].lstrip()}"
+    return TrinoStatement(sql, session)
+
+
+_CREATE_VIEW = re.compile(
+    r"create\s+(?:or\s+replace\s+)?view\s+(?P<name>[`\"\w.]+)\s+as\b", re.IGNORECASE
+)
+
+
+def _backticks_to_quotes(statement: str) -> str:
+    """Hive's `identifier` as SQL's "identifier" (outside string literals)."""
+    out, quote = [], ""
+    for char in statement:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char == "'":
+            quote = char
+        elif char == "`":
+            char = '"'
+        out.append(char)
+    return "".join(out)
+
+
+def translate(sql: str, tables_location: str | None = None) -> TrinoStatement | GlueStatement:
+    """What runs where for one Athena statement. ``tables_location``: where
+    a CTAS without external_location writes (Athena: the query's result
+    location, ``tables/<query id>/``)."""
+    statement = strip_leading_comments(sql)
+    lowered = statement.lower()
+    if re.match(r"create\s+external\s+table\b", lowered):
+        return _create_external_table(statement)
+    if match := _SET_TBLPROPERTIES.match(statement):
+        return _set_tblproperties(match)
+    if match := _DROP_PARTITION.match(statement):
+        return _drop_partitions(match)
+    if match := _CTAS.match(statement):
+        return _ctas(statement, match, tables_location)
+    if match := _CREATE_VIEW.match(statement):
+        return TrinoStatement(statement, view=_table_name(match.group("name")))
+    if re.match(r"(create|drop)\s+(database|schema)\b", lowered):
+        statement = re.sub(r"\A(\w+)\s+database\b", r"\1 schema", statement, flags=re.IGNORECASE)
+    if re.match(r"(create|drop|alter|describe|show)\b", lowered):
+        statement = _backticks_to_quotes(statement)
+    return TrinoStatement(statement)
+
+
+def statement_type(statement: str) -> tuple[str, str]:
+    """Athena's StatementType and SubstatementType of a statement."""
+    first = strip_leading_comments(statement).lower()
+    if re.match(r"create\s+table\b.*\bas\b", first, re.DOTALL):
+        return "DDL", "CREATE_TABLE_AS_SELECT"
+    if first.startswith(("insert",)):
+        return "DML", "INSERT"
+    if first.startswith(("select", "with", "values", "(")):
+        return "DML", "SELECT"
+    if first.startswith(("explain",)):
+        return "UTILITY", "EXPLAIN"
+    if first.startswith(("describe", "show")):
+        return "UTILITY", first.split()[0].upper()
+    return "DDL", first.split()[0].upper() if first else "UNKNOWN"
