@@ -330,11 +330,6 @@ def write_configuration(
         "node-scheduler.include-coordinator": "true",
         "http-server.http.port": str(port),
         "discovery.uri": f"http://127.0.0.1:{port}",
-        # One node, no other to fail over to: the failure detector's pings of
-        # this node's own HTTP server, late under load, marked it failed, and
-        # the next query failed with NO_NODES_AVAILABLE (Trino's own test
-        # servers turn the detector off too).
-        "failure-detector.enabled": "false",
         "query.max-memory": query_memory,
         "query.max-memory-per-node": query_memory,
         **(spill_properties(spill) if spill is not None else {}),
@@ -407,9 +402,6 @@ def trino_server(
 
 
 def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Until Trino runs a query. It says it has started before its node has
-    announced itself to its own scheduler: a query in that moment fails
-    with NO_NODES_AVAILABLE (it did, under load)."""
     deadline = time.monotonic() + 180
     while True:
         if process.poll() is not None:
@@ -417,11 +409,7 @@ def _wait_until_started(process: subprocess.Popen[bytes], url: str, log: Path) -
         try:
             with urllib.request.urlopen(f"{url}/v1/info", timeout=2) as response:
                 if not json.load(response).get("starting", True):
-                    query(url, "select 1")
                     return
-        except TrinoQueryError as error:
-            if "NO_NODES_AVAILABLE" not in str(error):
-                raise
         except OSError:
             pass
         if time.monotonic() > deadline:
@@ -454,6 +442,14 @@ class QueryResult:
     update_count: int | None = None  # rows written by CTAS and INSERT
 
 
+# A new server's one node takes a few seconds to appear among the nodes of
+# its catalogs: until then a query that scans a table fails with
+# NO_NODES_AVAILABLE, even after others have run (it did, seconds after a
+# start under load). Such a query never ran a task, so it is sent again.
+NO_NODES_AVAILABLE = "NO_NODES_AVAILABLE"
+NO_NODES_RETRY_SECONDS = 30
+
+
 def query(
     url: str,
     sql: str,
@@ -466,9 +462,29 @@ def query(
     """Run one statement through Trino's HTTP protocol and wait for all of
     its rows. ``session``: session properties, e.g.
     {"awsdatacatalog.compression_codec": "SNAPPY"}; ``on_started`` is told
-    Trino's id for the query as soon as Trino accepts it (``cancel`` takes it);
-    ``catalog``: the session's catalog; ``user``: Trino's user (default:
-    the catalog's, as ``write_configuration`` grants it)."""
+    Trino's id for the query as soon as Trino accepts it (``cancel`` takes it),
+    and again if it is sent again; ``catalog``: the session's catalog;
+    ``user``: Trino's user (default: the catalog's, as ``write_configuration``
+    grants it)."""
+    deadline = time.monotonic() + NO_NODES_RETRY_SECONDS
+    while True:
+        try:
+            return _query_once(url, sql, schema, session, on_started, catalog, user)
+        except TrinoQueryError as error:
+            if not str(error).startswith(NO_NODES_AVAILABLE) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+
+
+def _query_once(
+    url: str,
+    sql: str,
+    schema: str | None,
+    session: dict[str, str] | None,
+    on_started: Callable[[str], None] | None,
+    catalog: str,
+    user: str | None,
+) -> QueryResult:
     user = user or catalog_user(catalog)
     headers = {"X-Trino-User": user, "X-Trino-Catalog": catalog}
     headers["X-Trino-Time-Zone"] = "UTC"
