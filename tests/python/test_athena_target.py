@@ -184,11 +184,14 @@ def client_as(engines: Engines, service: str, principal: Principal) -> Any:
     )
 
 
-def query_as(engines: Engines, principal: Principal, sql: str, work_group: str) -> dict[str, Any]:
-    """Run ``sql`` through the Athena API as ``principal``: its final
-    execution, with its rows when it succeeded."""
+def query_as(
+    engines: Engines, principal: Principal, sql: str, work_group: str, database: str = ""
+) -> dict[str, Any]:
+    """Run ``sql`` through the Athena API as ``principal`` (in ``database``,
+    if given): its final execution, with its rows when it succeeded."""
     athena = client_as(engines, "athena", principal)
-    query_id = athena.start_query_execution(QueryString=sql, WorkGroup=work_group)[
+    context = {"QueryExecutionContext": {"Database": database}} if database else {}
+    query_id = athena.start_query_execution(QueryString=sql, WorkGroup=work_group, **context)[
         "QueryExecutionId"
     ]
     assert engines.local.service.executions[query_id].finished.wait(timeout=300)
@@ -220,6 +223,10 @@ def test_the_ml_consumer_reads_the_curated_zone_and_nothing_else(engines: Engine
         assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
         expected = engines.trino(f"select count(*) from awsdatacatalog.stedi_curated.{table}")
         assert execution["Rows"][1] == [str(expected.rows[0][0])]
+        # in the context's database, named as awswrangler names it
+        sql = f"select count(*) from {table}"
+        execution = query_as(engines, consumer, sql, "stedi-ml", database="`stedi_curated`")
+        assert execution["Rows"][1] == [str(expected.rows[0][0])], execution["Status"]
     with pytest.raises(ClientError) as outside:  # not in the runner's work group
         client_as(engines, "athena", consumer).start_query_execution(
             QueryString="select 1", WorkGroup="stedi"

@@ -27,6 +27,7 @@ from scripts.services.athena_local.translation import (
     statement_type,
     table_input_of,
     translate,
+    unquote_identifier,
 )
 from scripts.services.iam_enforcement import (
     ADMIN_ACCESS_KEY,
@@ -70,6 +71,12 @@ class Execution:
     # the result's rows as GetQueryResults pages them: Athena's text, after
     # the header row Athena writes first for a query that returns rows
     rows: list[list[str | None]] = field(default_factory=list)
+
+    @property
+    def schema(self) -> str | None:
+        """The query's database as Trino names it: Athena takes the context's
+        database quoted or not (awswrangler sends it in backticks)."""
+        return unquote_identifier(self.database) if self.database else None
 
 
 class AthenaRequestError(Exception):
@@ -295,7 +302,7 @@ class AthenaLocal:
                 result = query(
                     self.trino_url,
                     in_catalog(action.sql, catalog),
-                    schema=execution.database,
+                    schema=execution.schema,
                     session={
                         **WRITE_LIMITS_SESSION,
                         **{

@@ -62,13 +62,13 @@ class GlueStatement:
     apply: Callable[[Any], None]
 
 
-def _unquote_identifier(text: str) -> str:
+def unquote_identifier(text: str) -> str:
     return text.strip().strip('`"').lower()
 
 
 def _table_name(text: str) -> tuple[str, str]:
     parts = [
-        _unquote_identifier(part)
+        unquote_identifier(part)
         for part in re.split(r"\.(?=(?:[^`\"]*[`\"][^`\"]*[`\"])*[^`\"]*$)", text)
     ]
     if len(parts) == 3:
@@ -160,7 +160,7 @@ def external_table_input(statement: str) -> tuple[str, dict[str, Any]]:
     columns = []
     for column in split_top_level(body):
         column_name, _, column_type = column.strip().partition(" ")
-        columns.append({"Name": _unquote_identifier(column_name), "Type": column_type.strip()})
+        columns.append({"Name": unquote_identifier(column_name), "Type": column_type.strip()})
     rest = statement[position:]
     descriptor: dict[str, Any] = {"Columns": columns, "SerdeInfo": {"Parameters": {}}}
     parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
@@ -196,7 +196,7 @@ def external_table_input(statement: str) -> tuple[str, dict[str, Any]]:
                 for column in split_top_level(inner):
                     key, _, key_type = column.strip().partition(" ")
                     partition_keys.append(
-                        {"Name": _unquote_identifier(key), "Type": key_type.strip()}
+                        {"Name": unquote_identifier(key), "Type": key_type.strip()}
                     )
             elif found.group("serdeproperties"):
                 descriptor["SerdeInfo"]["Parameters"].update(_properties(inner))
@@ -294,7 +294,7 @@ def _drop_partitions(match: re.Match[str]) -> GlueStatement:
         spec = {}
         for pair in split_top_level(inner):
             key, _, value = pair.partition("=")
-            spec[_unquote_identifier(key)] = _string_literal(value)
+            spec[unquote_identifier(key)] = _string_literal(value)
         specs.append(spec)
     if_exists = bool(match.group("if_exists"))
 
