@@ -344,9 +344,13 @@ _ATHENA_UNSCOPED = {"ListWorkGroups", "ListDataCatalogs", "ListEngineVersions"}
 
 def athena_request(operation: str, params: dict[str, Any], region: str) -> Request:
     """Athena's operation on its work group: the one it names (CreateWorkGroup:
-    the one it creates), else ``primary``; a few act on none."""
+    the one it creates), else ``primary``; on the data catalog ``params``
+    names as DataCatalog (the metadata calls); a few act on none."""
     if operation in _ATHENA_UNSCOPED:
         return Request(f"athena:{operation}", ("*",))
+    if "DataCatalog" in params:  # the metadata calls act on a data catalog
+        arn = f"arn:aws:athena:{region}:{ACCOUNT_ID}:datacatalog/{params['DataCatalog']}"
+        return Request(f"athena:{operation}", (arn,))
     group = params.get("Name") if operation == "CreateWorkGroup" else params.get("WorkGroup")
     arn = f"arn:aws:athena:{region}:{ACCOUNT_ID}:workgroup/{group or 'primary'}"
     return Request(f"athena:{operation}", (arn,))

@@ -233,6 +233,18 @@ class AwsEndpoint:
     secret_key: str = field(default="testing", repr=False)
 
 
+def s3_properties(aws: AwsEndpoint) -> dict[str, str]:
+    """A catalog's S3 at ``aws``, path-style (as local S3 servers need)."""
+    return {
+        "fs.native-s3.enabled": "true",
+        "s3.endpoint": aws.url,
+        "s3.region": aws.region,
+        "s3.path-style-access": "true",
+        "s3.aws-access-key": aws.access_key,
+        "s3.aws-secret-key": aws.secret_key,
+    }
+
+
 def catalog_properties(
     aws: AwsEndpoint, partitions_per_write: int = MAX_PARTITIONS_PER_WRITE
 ) -> str:
@@ -248,17 +260,38 @@ def catalog_properties(
         "hive.metastore.glue.endpoint-url": aws.url,
         "hive.metastore.glue.aws-access-key": aws.access_key,
         "hive.metastore.glue.aws-secret-key": aws.secret_key,
-        "fs.native-s3.enabled": "true",
-        "s3.endpoint": aws.url,
-        "s3.region": aws.region,
-        "s3.path-style-access": "true",
-        "s3.aws-access-key": aws.access_key,
-        "s3.aws-secret-key": aws.secret_key,
+        **s3_properties(aws),
         "hive.non-managed-table-writes-enabled": "true",
         "hive.table-statistics-enabled": "false",
         "hive.collect-column-statistics-on-write": "false",
         "hive.max-partitions-per-writers": str(partitions_per_write),
     }
+    return "".join(f"{name}={value}\n" for name, value in lines.items())
+
+
+def unload_catalog(catalog: str) -> str:
+    """The catalog an UNLOAD of ``catalog``'s caller writes through."""
+    return f"{catalog}_unload"
+
+
+def unload_catalog_properties(
+    aws: AwsEndpoint, metastore: Path, partitions_per_write: int = MAX_PARTITIONS_PER_WRITE
+) -> str:
+    """A Hive catalog with the same S3 access as ``aws``'s whose tables live
+    in a metastore on local disk (``metastore``), not in Glue: Athena's
+    UNLOAD writes files and no table, so the local Athena runs it as a CTAS
+    of an external table here, dropped once written (its files stay)."""
+    lines = {
+        "connector.name": "hive",
+        "hive.metastore": "file",
+        "hive.metastore.catalog.dir": "local:///",
+        "fs.native-local.enabled": "true",
+        "local.location": str(metastore),
+        **s3_properties(aws),
+        "hive.non-managed-table-writes-enabled": "true",
+        "hive.max-partitions-per-writers": str(partitions_per_write),
+    }
+    metastore.mkdir(parents=True, exist_ok=True)
     return "".join(f"{name}={value}\n" for name, value in lines.items())
 
 
@@ -347,10 +380,16 @@ def write_configuration(
         (etc / "catalog" / f"{name}.properties").write_text(
             catalog_properties(endpoint, partitions_per_write), encoding="utf-8"
         )
+        (etc / "catalog" / f"{unload_catalog(name)}.properties").write_text(
+            unload_catalog_properties(endpoint, data / "unload" / name, partitions_per_write),
+            encoding="utf-8",
+        )
     if catalogs:
         rules = [
             {"user": DEFAULT_USER, "catalog": "awsdatacatalog", "allow": "all"},
+            {"user": DEFAULT_USER, "catalog": unload_catalog("awsdatacatalog"), "allow": "all"},
             *({"user": name, "catalog": name, "allow": "all"} for name in catalogs),
+            *({"user": name, "catalog": unload_catalog(name), "allow": "all"} for name in catalogs),
             {"catalog": "system", "allow": "none"},  # no way round the rules above
         ]
         (etc / "rules.json").write_text(json.dumps({"catalogs": rules}), encoding="utf-8")

@@ -53,7 +53,13 @@ from scripts.services.local_iam import (
     render_policy,
     replace_policy,
 )
-from tests.python.athena_engines import MODELS_ONLY, Engines
+from tests.python.athena_clients import (
+    awscli_rows,
+    awswrangler_readers,
+    frame_rows,
+    pyathena_readers,
+)
+from tests.python.athena_engines import MODELS_ONLY, NOT_COMPARED, Engines, comparable
 from tests.python.lakehouse import (
     CONTRACT_BREAKS,
     FIXTURE_LANDING,
@@ -278,6 +284,135 @@ def test_the_ml_consumer_reads_the_curated_zone_and_nothing_else(engines: Engine
     # its results are where its work group puts them, written as the consumer
     results = admin_s3.list_objects_v2(Bucket=BUCKET, Prefix="athena-results-ml/")["Contents"]
     assert any(item["Key"].endswith(".csv") for item in results)
+
+
+CURATED = ("machine_learning_curated", "customers_curated")
+
+
+def spark_rows(relation: str) -> tuple[list[str], list[tuple[Any, ...]], set[str]]:
+    """A model's compared columns and rows, as the test session's Spark
+    built it, and its date columns."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import DateType
+
+    frame = SparkSession.builder.getOrCreate().table(relation)
+    columns = [column for column in frame.columns if column not in NOT_COMPARED]
+    dates = {field.name for field in frame.schema.fields if isinstance(field.dataType, DateType)}
+    return columns, comparable(tuple(row) for row in frame.select(*columns).collect()), dates
+
+
+@pytest.fixture
+def as_consumer(engines: Engines, monkeypatch: pytest.MonkeyPatch) -> Principal:
+    """The environment a notebook of the ML team has: its key, the standard
+    endpoint variables, nothing else."""
+    consumer = engines.local.consumer
+    for name, value in {
+        **consumer.environment(),
+        "AWS_ENDPOINT_URL": engines.local.aws_url,
+        "AWS_ENDPOINT_URL_ATHENA": engines.local.athena_url,
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return consumer
+
+
+def test_the_ml_teams_clients_read_the_curated_tables_with_sparks_rows(
+    engines: Engines, as_consumer: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """awswrangler and pyathena, called as a notebook calls them, get
+    every row Spark built: awswrangler's default read (a CTAS whose data
+    manifest it reads), its plain read (the query's CSV), its UNLOAD read
+    and read_sql_table; pyathena's cursor, its pandas cursor (the CSV, and
+    UNLOAD's Parquet) and its arrow cursor. awscli reads the same rows."""
+    from pyarrow import fs
+
+    results = f"s3://{BUCKET}/athena-results-ml/"
+    readers = {
+        **awswrangler_readers(results),
+        **pyathena_readers(results, REGION),
+        "ArrowCursor": lambda table: arrow_rows(table),
+    }
+    # pyathena's arrow cursor builds pyarrow's S3 file system with no
+    # endpoint, and pyarrow's constructor reads none from the environment
+    # (apache/arrow#49643): it would call AWS. Here alone it is pointed at
+    # the local S3; what it reads, and how, is pyathena's and Arrow's own.
+    original = fs.S3FileSystem
+    monkeypatch.setattr(
+        fs,
+        "S3FileSystem",
+        lambda **options: original(
+            endpoint_override=engines.local.aws_url, scheme="http", **options
+        ),
+    )
+    for table in CURATED:
+        columns, expected, dates = spark_rows(f"stedi_curated.{table}")
+        assert expected, table
+        for name, read in readers.items():
+            answer = read(table)
+            if isinstance(answer, tuple):  # a DB-API cursor's columns and rows
+                names, rows = answer
+                got = [tuple(row[names.index(column)] for column in columns) for row in rows]
+            else:
+                got = frame_rows(answer, columns, dates)
+            assert comparable(got) == expected, f"{name} on {table}"
+        by_awscli = awscli_rows(table, dict(os.environ))
+        header = by_awscli[0]
+        assert [column for column in header if column not in NOT_COMPARED] == columns
+        assert len(by_awscli) - 1 == len(expected), table
+
+
+def arrow_rows(table: str) -> Any:
+    from pyathena import connect
+    from pyathena.arrow.cursor import ArrowCursor
+
+    cursor = connect(work_group="stedi-ml", region_name=REGION, schema_name="stedi_curated").cursor(
+        ArrowCursor
+    )
+    return cursor.execute(f"select * from {table}").as_arrow().to_pandas()
+
+
+def test_the_consumer_reads_the_catalog_and_its_query_history(
+    engines: Engines, as_consumer: Principal
+) -> None:
+    """What the clients' catalog views and result caches call: Athena's
+    metadata calls answered from Glue, within the consumer's Glue grants;
+    its own queries, listed and fetched in a batch; a second identical
+    query served from pyathena's result cache."""
+    import awswrangler as wr
+    import boto3
+    from botocore.exceptions import ClientError
+    from pyathena import connect
+
+    athena = boto3.client("athena")
+    catalog = {"CatalogName": "AwsDataCatalog", "DatabaseName": "stedi_curated"}
+    listed = athena.list_table_metadata(**catalog, Expression="*curated")["TableMetadataList"]
+    assert sorted(table["Name"] for table in listed) == sorted(CURATED)
+    described = athena.get_table_metadata(**catalog, TableName="machine_learning_curated")
+    metadata = described["TableMetadata"]
+    assert [key["Name"] for key in metadata["PartitionKeys"]] == ["reading_date"]
+    assert metadata["Parameters"]["location"].startswith(f"s3://{BUCKET}/warehouse/stedi_curated/")
+    with pytest.raises(ClientError) as elsewhere:  # Glue's grants hold
+        athena.get_table_metadata(
+            CatalogName="AwsDataCatalog", DatabaseName="stedi_trusted", TableName="customer_trusted"
+        )
+    assert "glue:GetTable" in str(elsewhere.value)
+    tables = wr.catalog.tables(database="stedi_curated")
+    assert sorted(tables["Table"]) == sorted(CURATED)
+    admin = boto3.client(  # the catalog's every database: not the consumer's to list
+        "athena", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    databases = admin.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]
+    assert {"stedi_landing", "stedi_trusted", "stedi_curated"} <= {d["Name"] for d in databases}
+
+    cursor = connect(work_group="stedi-ml", region_name=REGION, poll_interval=0.1).cursor()
+    sql = "select count(*) from stedi_curated.customers_curated"
+    first = cursor.execute(sql, cache_size=10).query_id
+    assert cursor.execute(sql, cache_size=10).query_id == first  # found in the history
+    ids = athena.list_query_executions(WorkGroup="stedi-ml", MaxResults=5)["QueryExecutionIds"]
+    assert ids[0] == first and len(ids) == 5
+    batch = athena.batch_get_query_execution(QueryExecutionIds=[*ids, "not-a-query"])
+    assert [item["QueryExecutionId"] for item in batch["QueryExecutions"]] == ids
+    assert batch["UnprocessedQueryExecutionIds"][0]["QueryExecutionId"] == "not-a-query"
 
 
 def glue_table_locations(engines: Engines) -> dict[str, str]:
@@ -558,6 +693,172 @@ def run_on_athena(engines: Engines, sql: str) -> dict[str, Any]:
     return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
 
 
+def finished(engines: Engines, query_id: str) -> dict[str, Any]:
+    assert engines.local.service.executions[query_id].finished.wait(timeout=300)
+    return athena_client(engines).get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+
+
+def test_results_are_written_and_read_back_as_athena_writes_them(engines: Engines) -> None:
+    """A query's rows go to <id>.csv (the header first, every value quoted,
+    a null as nothing) beside <id>.csv.metadata, its columns; a DDL or
+    utility statement's to <id>.txt; GetQueryResults reads them back, with
+    Athena's text for varbinary, row, map and array values, and EXPLAIN's
+    header. ExecutionParameters fill the ? placeholders."""
+    from botocore.exceptions import ClientError
+
+    athena, s3 = athena_client(engines), engines.local.target().client("s3")
+    sql = (
+        "select X'31FF' as b, cast(row(1, 'x') as row(a integer, b varchar)) as r,"
+        " row(2, null) as unnamed, map(array['k'], array[array[1, null]]) as m,"
+        " array['a', null] as a, cast(null as varchar) as n, '' as e, 'q\"u,o' as q,"
+        " cast(1.5 as decimal(5, 2)) as d, cast(? as integer) + 1 as p"
+    )
+    query_id = athena.start_query_execution(
+        QueryString=sql, WorkGroup="stedi", ExecutionParameters=["41"]
+    )["QueryExecutionId"]
+    execution = finished(engines, query_id)
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert execution["ExecutionParameters"] == ["41"]
+    location = execution["ResultConfiguration"]["OutputLocation"]
+    assert location.endswith(f"/{query_id}.csv")
+    key = location.removeprefix(f"s3://{BUCKET}/")
+    written = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    assert written.splitlines()[0] == '"b","r","unnamed","m","a","n","e","q","d","p"'
+    answer = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]
+    values = [cell.get("VarCharValue") for cell in answer["Rows"][1]["Data"]]
+    assert values == [
+        "31 ff",
+        "{a=1, b=x}",
+        "{field0=2, field1=null}",
+        "{k=[1, null]}",
+        "[a, null]",
+        None,
+        "",
+        'q"u,o',
+        "1.50",
+        "42",
+    ]
+    assert '"[a, null]",,"",' in written  # a null unquoted, an empty text quoted
+    types = [
+        (column["Type"], column["Precision"])
+        for column in answer["ResultSetMetadata"]["ColumnInfo"]
+    ]
+    assert types[0] == ("varbinary", 1073741824) and types[-2:] == [("decimal", 5), ("integer", 10)]
+    assert s3.head_object(Bucket=BUCKET, Key=key + ".metadata")["ContentLength"] > 0
+
+    explained = athena.start_query_execution(QueryString="explain select 1", WorkGroup="stedi")
+    assert finished(engines, explained["QueryExecutionId"])["Status"]["State"] == "SUCCEEDED"
+    plan = athena.get_query_results(QueryExecutionId=explained["QueryExecutionId"])
+    plan = plan["ResultSet"]["Rows"]
+    assert plan[0]["Data"][0]["VarCharValue"] == "Query Plan" and len(plan) > 1
+
+    shown = athena.start_query_execution(
+        QueryString="show tables in stedi_curated", WorkGroup="stedi"
+    )
+    execution = finished(engines, shown["QueryExecutionId"])
+    location = execution["ResultConfiguration"]["OutputLocation"]
+    assert location.endswith(".txt")
+    text = s3.get_object(Bucket=BUCKET, Key=location.removeprefix(f"s3://{BUCKET}/"))["Body"]
+    assert "customers_curated\n" in text.read().decode()
+
+    with pytest.raises(ClientError) as mismatched:
+        athena.start_query_execution(
+            QueryString="select ?, ?", WorkGroup="stedi", ExecutionParameters=["1"]
+        )
+    assert "2 parameter placeholders" in str(mismatched.value)
+
+
+def test_unload_writes_parquet_files_and_a_manifest_and_no_table(engines: Engines) -> None:
+    """UNLOAD writes its files, lists them in <id>-manifest.csv and leaves
+    Glue as it was; a location that holds objects already is refused."""
+    athena, s3 = athena_client(engines), engines.local.target().client("s3")
+    tables_before = glue_table_locations(engines)
+    target = f"s3://{BUCKET}/athena-results/unloaded/"
+    sql = (
+        "unload (select customer_key, registration_at from stedi_curated.customers_curated)"
+        f" to '{target}' with (format = 'PARQUET', compression = 'SNAPPY')"
+    )
+    query_id = athena.start_query_execution(QueryString=sql, WorkGroup="stedi")["QueryExecutionId"]
+    execution = finished(engines, query_id)
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    manifest = execution["Statistics"]["DataManifestLocation"]
+    assert manifest.endswith(f"{query_id}-manifest.csv")
+    listed = s3.get_object(Bucket=BUCKET, Key=manifest.removeprefix(f"s3://{BUCKET}/"))["Body"]
+    files = listed.read().decode().split()
+    assert files and all(path.startswith(target) for path in files)
+    head = s3.get_object(
+        Bucket=BUCKET, Key=files[0].removeprefix(f"s3://{BUCKET}/"), Range="bytes=0-3"
+    )
+    assert head["Body"].read() == b"PAR1"
+    results = athena.get_query_results(QueryExecutionId=query_id)
+    count = engines.trino("select count(*) from awsdatacatalog.stedi_curated.customers_curated")
+    assert results["UpdateCount"] == count.rows[0][0]
+    assert glue_table_locations(engines) == tables_before
+    again = run_on_athena(engines, sql)
+    assert again["State"] == "FAILED" and "not empty" in again["StateChangeReason"]
+
+
+def test_the_hive_ddl_athena_runs_itself_changes_glue(engines: Engines) -> None:
+    """MSCK REPAIR TABLE, ALTER TABLE ADD PARTITION and ADD, CHANGE and
+    REPLACE COLUMNS act on Glue, as Athena's Hive DDL does; an Iceberg
+    table is refused in one line."""
+    glue, s3 = engines.local.target().client("glue"), engines.local.target().client("s3")
+    prefix = "warehouse/stedi_trusted/hive_ddl_probe/"
+    for day in ("2022-01-01", "2022-01-02"):
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}d={day}/part-0.txt", Body=b"a\nb\n")
+    table = "stedi_trusted.hive_ddl_probe"
+
+    def run(sql: str) -> dict[str, Any]:
+        return run_on_athena(engines, sql)
+
+    def columns() -> list[tuple[str, str]]:
+        described = glue.get_table(DatabaseName="stedi_trusted", Name="hive_ddl_probe")["Table"]
+        return [(c["Name"], c["Type"]) for c in described["StorageDescriptor"]["Columns"]]
+
+    def partitions() -> dict[str, str]:
+        listed = glue.get_partitions(DatabaseName="stedi_trusted", TableName="hive_ddl_probe")
+        return {
+            item["Values"][0]: item["StorageDescriptor"]["Location"]
+            for item in listed["Partitions"]
+        }
+
+    try:
+        created = run(
+            f"create external table {table} (x string) partitioned by (d string)"
+            f" stored as textfile location 's3://{BUCKET}/{prefix}'"
+        )
+        assert created["State"] == "SUCCEEDED", created
+        assert run(f"msck repair table {table}")["State"] == "SUCCEEDED"
+        assert sorted(partitions()) == ["2022-01-01", "2022-01-02"]
+        assert engines.trino(f"select count(*) from awsdatacatalog.{table}").rows == [[4]]
+        added = run(f"alter table {table} add partition (d = '2022-01-03')")
+        assert added["State"] == "SUCCEEDED", added
+        assert partitions()["2022-01-03"] == f"s3://{BUCKET}/{prefix}d=2022-01-03"
+        again = run(f"alter table {table} add partition (d = '2022-01-03')")
+        assert again["State"] == "FAILED" and "AlreadyExists" in again["StateChangeReason"]
+        assert (
+            run(f"alter table {table} add if not exists partition (d = '2022-01-03')")["State"]
+            == "SUCCEEDED"
+        )
+        assert run(f"alter table {table} add columns (y int comment 'new')")["State"] == "SUCCEEDED"
+        assert columns() == [("x", "string"), ("y", "int")]
+        assert run(f"alter table {table} change column y z bigint")["State"] == "SUCCEEDED"
+        assert columns() == [("x", "string"), ("z", "bigint")]
+        assert run(f"alter table {table} replace columns (x string)")["State"] == "SUCCEEDED"
+        assert columns() == [("x", "string")]
+        iceberg = run(
+            "create table stedi_trusted.iceberg_probe with (table_type = 'ICEBERG',"
+            f" location = 's3://{BUCKET}/warehouse/stedi_trusted/iceberg_probe/') as select 1 as x"
+        )
+        assert iceberg["State"] == "FAILED"
+        assert iceberg["StateChangeReason"].startswith("NOT_SUPPORTED: table_type ICEBERG")
+    finally:
+        glue.delete_table(DatabaseName="stedi_trusted", Name="hive_ddl_probe")
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+        for item in listed:
+            s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+
+
 def test_query_text_longer_than_athenas_limit_is_refused(engines: Engines) -> None:
     from botocore.exceptions import ClientError
 
@@ -643,7 +944,7 @@ REMOVED_STATEMENTS = {
         "--inline",
         "select count(*) as customers from {{ source('landing', 'customer') }}",
     ),
-    "WriteQueryResults": ("show", "--inline", "select 1 as one"),
+    "WriteAndReadQueryResults": ("show", "--inline", "select 1 as one"),
     "FindTheResultsBucket": ("show", "--inline", "select 1 as one"),
     "ReadThePseudonymKeyTable": ("run", "--select", "customers_curated"),
     "ReadThePseudonymKeyObject": ("run", "--select", "customers_curated"),

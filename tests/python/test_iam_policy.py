@@ -36,7 +36,10 @@ def test_a_placeholder_without_a_value_is_refused() -> None:
 
 
 def test_the_ml_consumer_reads_the_curated_zone_only() -> None:
-    """Its own work group and results; Glue and S3 of the curated zone, read-only."""
+    """Its own work group and results; Glue and S3 of the curated zone,
+    read-only, but for awswrangler's temporary tables (temp_table_*: its
+    default read is a CTAS into the database it reads, whose table it
+    deletes from Glue; the files go to the consumer's results)."""
     reads = {
         "s3:GetBucketLocation",
         "s3:GetObject",
@@ -60,7 +63,17 @@ def test_the_ml_consumer_reads_the_curated_zone_only() -> None:
         if actions <= {f"athena:{name}" for name in ATHENA_QUERY_ACTIONS}:
             assert resources == ["arn:aws:athena:eu-west-1:123456789012:workgroup/stedi-ml"]
             continue
-        assert actions <= reads, actions
+        if actions <= {f"athena:{name}" for name in ATHENA_METADATA_ACTIONS}:
+            catalog = "arn:aws:athena:eu-west-1:123456789012:datacatalog/AwsDataCatalog"
+            assert resources == [catalog]
+            continue
+        if actions == {"glue:CreateTable", "glue:DeleteTable", "glue:UpdateTable"}:
+            assert resources[-1] == (
+                "arn:aws:glue:eu-west-1:123456789012:table/stedi_curated/temp_table_*"
+            )
+            assert all(not resource.startswith("arn:aws:s3") for resource in resources)
+        else:
+            assert actions <= reads, actions
         for resource in resources:
             assert resource in {
                 "arn:aws:s3:::my-stedi-lake",
@@ -68,6 +81,7 @@ def test_the_ml_consumer_reads_the_curated_zone_only() -> None:
                 "arn:aws:glue:eu-west-1:123456789012:catalog",
                 "arn:aws:glue:eu-west-1:123456789012:database/stedi_curated",
                 "arn:aws:glue:eu-west-1:123456789012:table/stedi_curated/*",
+                "arn:aws:glue:eu-west-1:123456789012:table/stedi_curated/temp_table_*",
             }, resource
         if "s3:ListBucket" in actions:
             prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
@@ -75,11 +89,20 @@ def test_the_ml_consumer_reads_the_curated_zone_only() -> None:
 
 
 ATHENA_QUERY_ACTIONS = {
+    "BatchGetQueryExecution",
+    "ListQueryExecutions",
     "GetQueryExecution",
     "GetQueryResults",
     "GetWorkGroup",
     "StartQueryExecution",
     "StopQueryExecution",
+}
+# what the ML team's clients ask Athena of the Glue catalog
+ATHENA_METADATA_ACTIONS = {
+    "GetDatabase",
+    "GetDataCatalog",
+    "GetTableMetadata",
+    "ListTableMetadata",
 }
 
 

@@ -7,13 +7,23 @@ Hive connector uses that same Glue as its metastore and that same S3 as its
 storage, so what dbt-athena reads from Glue directly (tables, partitions,
 columns) is what Trino wrote, as on AWS.
 
-The service answers the query calls: StartQueryExecution,
-GetQueryExecution, GetQueryResults, StopQueryExecution and
-ListQueryExecutions. Each query runs on Trino in a worker thread and reports
-its state, its error (Trino's error name and message, as Athena prints
-them), its statistics (DataScannedInBytes = Trino's physical input bytes)
-and typed results with Athena's header row. Every other Athena call
-(work groups, for example) goes to the local AWS server unchanged.
+The service answers the query calls (StartQueryExecution, with
+ExecutionParameters; GetQueryExecution, BatchGetQueryExecution,
+GetQueryResults, StopQueryExecution, ListQueryExecutions) and the metadata
+calls, from Glue (ListDataCatalogs, GetDataCatalog, ListDatabases,
+GetDatabase, GetTableMetadata, ListTableMetadata). Each query runs on Trino
+in a worker thread and reports its state, its error (Trino's error name and
+message, as Athena prints them) and its statistics (DataScannedInBytes =
+Trino's physical input bytes). Every other Athena call (work groups, for
+example) goes to the local AWS server unchanged.
+
+Results are written as Athena writes them, with the caller's credentials,
+to the result location: a query's rows to <id>.csv (Athena's header row
+first) and its columns to <id>.csv.metadata; a DDL or utility statement's
+to <id>.txt; a write (CTAS, INSERT INTO, UNLOAD) leaves <id>.metadata and
+<id>-manifest.csv, the files it wrote (Statistics.DataManifestLocation).
+GetQueryResults reads them back. awswrangler and pyathena read those files
+directly, as they do on AWS.
 
 Athena's own dialect is translated where Trino's differs (translate()):
 - Hive DDL (CREATE EXTERNAL TABLE with a SerDe, ALTER TABLE SET
@@ -21,7 +31,10 @@ Athena's own dialect is translated where Trino's differs (translate()):
   and so does the service;
 - CTAS properties Trino does not have (table_type, is_external) are dropped,
   write_compression becomes Trino's compression_codec session property;
-- backtick identifiers become double quotes.
+- backtick identifiers become double quotes;
+- UNLOAD, which Trino lacks, runs as a CTAS of an external table through a
+  catalog of the caller's S3 access whose metastore is on local disk, so
+  that Glue never sees it; the table is dropped, its files stay.
 A view that Trino creates stores one column, `dummy`, in Glue; the service
 writes the view's real columns there, as Athena does, because dbt-athena
 reads a relation's columns from Glue.
@@ -36,14 +49,16 @@ IAM user, whose S3 and Glue calls carry that user's key; the catalog
 writes only what the caller's policies allow, as Athena does with the
 caller's credentials. The administrator's queries run in `awsdatacatalog`
 (the runner's, in the local build); an IAM user with no catalog is refused.
-A query's rows are also written, as the caller, to <result location>/<query
-id>.csv, as Athena writes them.
+The metadata calls are authorized on the data catalog, then read Glue with
+the caller's key; GetQueryResults reads the result files with it, so the
+caller needs s3:GetObject on its result location, as on Athena.
 
-Limits: one Trino, one account and region; no workgroup limits; no result
-file for DDL and no .metadata file; query IDs are forgotten on exit.
+Limits: one Trino, one account and region; no workgroup limits; query
+IDs are forgotten on exit (their result files stay).
 
 The modules, from the wire inwards: api (the HTTP API and its calls),
-service (the executions, IAM, result pages), translation (Athena's SQL as
-Trino runs it), results (Athena's types, result text and CSV), limits
-(Athena's limits, or a test's stricter ones).
+service (the executions, IAM, result files and pages), metadata (the
+metadata calls), translation (Athena's SQL as Trino runs it), results
+(Athena's types, result text and files), limits (Athena's limits, or a
+test's stricter ones).
 """

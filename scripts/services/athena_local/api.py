@@ -12,9 +12,19 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from scripts.services.athena_local.limits import ATHENAS_LIMITS, AthenaLimits
+from scripts.services.athena_local.metadata import (
+    CATALOG_CALLS,
+    MetadataError,
+    check_catalog,
+    data_catalog,
+    list_data_catalogs,
+)
 from scripts.services.athena_local.service import AthenaLocal, AthenaRequestError
 from scripts.services.iam_enforcement import caller_access_key
 
@@ -44,14 +54,17 @@ def _handler(service: AthenaLocal) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 caller = caller_access_key(self.headers)
-                service.authorize(caller, operation, service.work_group_of(operation, request))
-                if operation == "StartQueryExecution":
-                    answer = service.start(request, caller)
-                else:
-                    answer = OPERATIONS[operation](service, request)
-                self._reply(200, answer)
+                for scope in service.scopes_of(operation, request):
+                    service.authorize(caller, operation, scope)
+                self._reply(200, OPERATIONS[operation](service, request, caller))
             except AthenaRequestError as error:
                 self._reply(400, {"__type": error.code, "Message": str(error)})
+            except MetadataError as error:
+                self._reply(400, {"__type": "MetadataException", "Message": str(error)})
+            except ClientError as error:  # Glue refused the caller, say
+                code = error.response["Error"].get("Code", "InvalidRequestException")
+                message = error.response["Error"].get("Message", str(error))
+                self._reply(400, {"__type": code, "Message": message})
             except KeyError as error:  # a required parameter missing
                 message = f"missing parameter {error}"
                 self._reply(400, {"__type": "InvalidRequestException", "Message": message})
@@ -92,25 +105,47 @@ def _handler(service: AthenaLocal) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-OPERATIONS: dict[str, Callable[[AthenaLocal, dict[str, Any]], dict[str, Any]]] = {
-    "StartQueryExecution": lambda service, request: service.start(request),
-    "GetQueryExecution": lambda service, request: service.describe(request["QueryExecutionId"]),
-    "GetQueryResults": lambda service, request: service.results(
+def _catalog_call(
+    call: Callable[[Any, dict[str, Any]], dict[str, Any]],
+) -> Callable[[AthenaLocal, dict[str, Any], str | None], dict[str, Any]]:
+    return lambda service, request, caller: call(service.client_for("glue", caller), request)
+
+
+# operation -> (service, request, the caller's access key) -> answer
+OPERATIONS: dict[str, Callable[[AthenaLocal, dict[str, Any], str | None], dict[str, Any]]] = {
+    "StartQueryExecution": lambda service, request, caller: service.start(request, caller),
+    "GetQueryExecution": lambda service, request, _: service.describe(request["QueryExecutionId"]),
+    "BatchGetQueryExecution": lambda service, request, _: service.batch_get(
+        request["QueryExecutionIds"]
+    ),
+    "GetQueryResults": lambda service, request, _: service.results(
         request["QueryExecutionId"], request.get("NextToken"), int(request.get("MaxResults", 1000))
     ),
-    "StopQueryExecution": lambda service, request: service.stop(request["QueryExecutionId"]),
-    "ListQueryExecutions": lambda service, request: service.list(request.get("WorkGroup")),
+    "StopQueryExecution": lambda service, request, _: service.stop(request["QueryExecutionId"]),
+    "ListQueryExecutions": lambda service, request, _: service.list(request),
+    "ListDataCatalogs": lambda service, request, _: list_data_catalogs(),
+    "GetDataCatalog": lambda service, request, _: (
+        check_catalog(request["Name"]) or {"DataCatalog": data_catalog()}
+    ),
+    **{name: _catalog_call(call) for name, call in CATALOG_CALLS.items()},
 }
 
 
 @contextmanager
 def athena_local(
-    trino_url: str, aws_url: str, glue: Any, limits: AthenaLimits = ATHENAS_LIMITS
+    trino_url: str,
+    aws_url: str,
+    glue: Any,
+    limits: AthenaLimits = ATHENAS_LIMITS,
+    port: int = 0,
+    history: Path | None = None,
 ) -> Iterator[tuple[str, AthenaLocal]]:
-    """Serve the Athena API on a free port of 127.0.0.1; yield its URL and
-    the service (its executions, for tests and benchmarks)."""
-    service = AthenaLocal(trino_url, glue, aws_url, limits=limits)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(service))
+    """Serve the Athena API on a free port of 127.0.0.1 (or ``port``);
+    yield its URL and the service (its executions, for tests and
+    benchmarks). ``history``: a file that keeps the query history across
+    restarts."""
+    service = AthenaLocal(trino_url, glue, aws_url, limits=limits, history=history)
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(service))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="athena-local", daemon=True)
     thread.start()

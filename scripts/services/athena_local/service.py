@@ -1,10 +1,12 @@
 """The executions: each query run on Trino in a worker thread, authorized
-by the caller's IAM policies, with Athena's states, errors, statistics and
-result pages.
+by the caller's IAM policies, with Athena's states, errors and statistics;
+its result files written and paged as Athena's; the query history kept
+across restarts when the service is given a history file.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -13,27 +15,46 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from scripts.services.athena_local.limits import ATHENAS_LIMITS, WRITE_LIMITS_SESSION, AthenaLimits
-from scripts.services.athena_local.results import athena_csv, athena_text, athena_type, hive_type
+from scripts.services.athena_local.results import (
+    athena_csv,
+    athena_text,
+    athena_txt,
+    column_info,
+    columns_of_metadata,
+    hive_type,
+    metadata_file,
+    rows_of_csv,
+    rows_of_txt,
+)
 from scripts.services.athena_local.translation import (
     CATALOG,
+    UNLOAD_TARGET,
+    WRITES,
+    Action,
     GlueStatement,
+    Unload,
+    UnsupportedFeature,
+    bind_parameters,
     in_catalog,
     insert_target,
     statement_type,
     table_input_of,
     translate,
     unquote_identifier,
+    written_table,
 )
 from scripts.services.iam_enforcement import (
     ADMIN_ACCESS_KEY,
     DECISIONS_ENVIRONMENT,
     ENFORCE_ENVIRONMENT,
     DecisionLog,
+    Request,
     athena_request,
     denial_message,
     evaluate,
@@ -46,6 +67,7 @@ from scripts.services.trino_server import (
     cancel,
     catalog_user,
     query,
+    unload_catalog,
 )
 
 LOG = logging.getLogger("athena_local")
@@ -68,15 +90,75 @@ class Execution:
     trino_query_id: str | None = None  # once Trino has accepted the query
     access_key: str | None = None  # the caller's
     finished: threading.Event = field(default_factory=threading.Event)  # _run is done
-    # the result's rows as GetQueryResults pages them: Athena's text, after
-    # the header row Athena writes first for a query that returns rows
+    parameters: list[str] = field(default_factory=list)  # ExecutionParameters
+    # the result as GetQueryResults pages it: Athena's ColumnInfo, and its
+    # rows in Athena's text after the header row Athena writes first for a
+    # query that returns rows; the very text of the result files. A query
+    # of an earlier run (the history) has only its files, and
+    # GetQueryResults reads them.
+    columns: list[dict[str, Any]] = field(default_factory=list)
     rows: list[list[str | None]] = field(default_factory=list)
+    update_count: int | None = None  # rows a CTAS, INSERT or UNLOAD wrote
+    # what Athena reports: <location>/<id>.csv, .txt, or <id> for a write;
+    # a write's manifest, <location>/<id>-manifest.csv, lists its files
+    result_file: str | None = None
+    manifest: str | None = None
 
     @property
     def schema(self) -> str | None:
         """The query's database as Trino names it: Athena takes the context's
         database quoted or not (awswrangler sends it in backticks)."""
         return unquote_identifier(self.database) if self.database else None
+
+
+# what the history keeps of an execution: what GetQueryExecution reports
+# and GetQueryResults reads (the caller's access key ID, no secret)
+_KEPT = (
+    "query_id",
+    "query",
+    "database",
+    "work_group",
+    "output_location",
+    "state",
+    "reason",
+    "submitted",
+    "completed",
+    "kind",
+    "subkind",
+    "access_key",
+    "parameters",
+    "update_count",
+    "result_file",
+    "manifest",
+)
+
+
+def append_history(path: Path, execution: Execution) -> None:
+    record = {name: getattr(execution, name) for name in _KEPT}
+    if execution.result is not None:
+        record["scanned"] = int(execution.result.stats.get("physicalInputBytes", 0))
+    with path.open("a", encoding="utf-8") as history:
+        history.write(json.dumps(record) + "\n")
+
+
+def read_history(path: Path) -> dict[str, Execution]:
+    """The finished queries of earlier runs (a line cut short by a crash
+    is skipped: its query is forgotten, as a restart forgot them all before)."""
+    executions: dict[str, Execution] = {}
+    if not path.exists():
+        return executions
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        scanned = record.pop("scanned", None)
+        execution = Execution(**record)
+        if scanned is not None:
+            execution.result = QueryResult([], [], {"physicalInputBytes": scanned})
+        execution.finished.set()
+        executions[execution.query_id] = execution
+    return executions
 
 
 class AthenaRequestError(Exception):
@@ -95,6 +177,7 @@ class AthenaLocal:
         aws_url: str,
         workers: int = 8,
         limits: AthenaLimits = ATHENAS_LIMITS,
+        history: Path | None = None,
     ) -> None:
         self.trino_url = trino_url
         # the query-text limit; Trino's catalog enforces the partitions one
@@ -122,6 +205,11 @@ class AthenaLocal:
         self.executions: dict[str, Execution] = {}
         self.work_groups: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
+        # the query history kept across restarts: a JSON line per finished
+        # query (its result stays in S3, where GetQueryResults reads it)
+        self.history = history
+        if history is not None:
+            self.executions.update(read_history(history))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
         # For tests of failures Athena can have mid-way (a write batch that
         # S3 refuses, say): given a query's text, true fails that query as
@@ -131,9 +219,10 @@ class AthenaLocal:
         # files stay in S3; any other query before it runs. None: never.
         self.fail_query: Callable[[str], bool] | None = None
 
-    def authorize(self, access_key: str | None, operation: str, work_group: str) -> None:
+    def authorize(self, access_key: str | None, operation: str, scope: dict[str, str]) -> None:
         """AccessDeniedException unless the caller's policies allow the
-        Athena ``operation`` on ``work_group``."""
+        Athena ``operation`` on its resource: ``scope``'s WorkGroup or
+        DataCatalog (``scopes_of``)."""
         if not self.enforce_iam or access_key == ADMIN_ACCESS_KEY:
             return
         if access_key is None:
@@ -142,7 +231,7 @@ class AthenaLocal:
             )
         user_arn, documents = self._policies_of(access_key)
         region = self.glue.meta.region_name
-        request = athena_request(operation, {"WorkGroup": work_group}, region)
+        request = athena_request(operation, scope, region)
         decision = evaluate(documents, request, global_context(user_arn, region))
         self.decisions.record(user_arn, request, decision)
         if decision.decision != "allowed":
@@ -176,6 +265,32 @@ class AthenaLocal:
                 f" ({error.response['Error'].get('Message', '')})",
             ) from None
         self.buckets_checked[(access_key or "", bucket)] = time.monotonic()
+
+    def _check_result_read(self, execution: Execution) -> None:
+        """Athena reads a result for GetQueryResults with the caller's
+        credentials: the caller's policies must allow s3:GetObject on it.
+        A result of this run is in memory, so the policies are evaluated
+        here rather than by a read (S3's own answer for one of an earlier
+        run, whose files are read)."""
+        access_key = execution.access_key
+        if not self.enforce_iam or access_key in {None, ADMIN_ACCESS_KEY}:
+            return
+        assert access_key is not None and execution.result_file is not None
+        user_arn, documents = self._policies_of(access_key)
+        region = self.glue.meta.region_name
+        location = execution.result_file.removeprefix("s3://")
+        keys = [location + ".metadata"]  # a write's only file here; else beside its rows
+        if execution.subkind not in WRITES:
+            keys.insert(0, location)
+        request = Request("s3:GetObject", tuple(f"arn:aws:s3:::{key}" for key in keys))
+        decision = evaluate(documents, request, global_context(user_arn, region))
+        self.decisions.record(user_arn, request, decision)
+        if decision.decision != "allowed":
+            raise AthenaRequestError(
+                "AccessDeniedException",
+                f"Unable to read the query's result from {execution.result_file}: "
+                + denial_message(user_arn, request.action, decision),
+            )
 
     def forget_policies(self) -> None:
         """Read every caller's policies again at its next call (IAM itself
@@ -223,12 +338,26 @@ class AthenaLocal:
                 )
             return self.clients[(service, key)]
 
-    def work_group_of(self, operation: str, request: dict[str, Any]) -> str:
-        """The work group an Athena call acts in: the one it names, or its
-        query's."""
+    def scopes_of(self, operation: str, request: dict[str, Any]) -> list[dict[str, str]]:
+        """The resources an Athena call acts on, for ``authorize``: its
+        query's work group, each of its queries' (BatchGetQueryExecution),
+        the data catalog a metadata call names, or the work group it names
+        (else primary)."""
         if "QueryExecutionId" in request:
-            return self._execution(request["QueryExecutionId"]).work_group
-        return str(request.get("WorkGroup", "primary"))
+            return [{"WorkGroup": self._execution(request["QueryExecutionId"]).work_group}]
+        if operation == "BatchGetQueryExecution":
+            with self.lock:
+                groups = {
+                    self.executions[query_id].work_group
+                    for query_id in request["QueryExecutionIds"]
+                    if query_id in self.executions
+                }
+            return [{"WorkGroup": group} for group in sorted(groups)] or [{"WorkGroup": "primary"}]
+        if operation in {"GetDataCatalog"}:
+            return [{"DataCatalog": request["Name"]}]
+        if "CatalogName" in request:
+            return [{"DataCatalog": request["CatalogName"]}]
+        return [{"WorkGroup": str(request.get("WorkGroup", "primary"))}]
 
     def start(self, request: dict[str, Any], access_key: str | None = None) -> dict[str, Any]:
         size = len(request["QueryString"].encode("utf-8"))
@@ -246,6 +375,18 @@ class AthenaLocal:
             location = configuration.get("ResultConfiguration", {}).get("OutputLocation", location)
         if location:
             self._check_output_bucket(location, access_key)
+        catalog = context.get("Catalog", CATALOG)
+        if catalog.lower() != CATALOG:
+            raise AthenaRequestError(
+                "InvalidRequestException",
+                f"Catalog {catalog} is not available: the local Athena has one catalog,"
+                " AwsDataCatalog (Glue)",
+            )
+        parameters = [str(value) for value in request.get("ExecutionParameters", [])]
+        try:
+            bind_parameters(request["QueryString"], parameters)
+        except ValueError as error:
+            raise AthenaRequestError("InvalidRequestException", str(error)) from None
         execution = Execution(
             query_id=str(uuid.uuid4()),
             query=request["QueryString"],
@@ -253,6 +394,7 @@ class AthenaLocal:
             work_group=work_group,
             output_location=location,
             access_key=access_key,
+            parameters=parameters,
         )
         execution.kind, execution.subkind = statement_type(execution.query)
         with self.lock:
@@ -287,36 +429,26 @@ class AthenaLocal:
                 if execution.output_location
                 else None
             )
-            action = translate(execution.query, tables)
+            action = translate(bind_parameters(execution.query, execution.parameters), tables)
             failing = self.fail_query
             fails = failing is not None and failing(execution.query)
             target = insert_target(action) if fails else None
             if fails and target is None:
                 raise TrinoQueryError("INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test")
             partitions_before = self._partition_values(*target) if target else set()
+            files_before = self._files_of(written_table(action, execution.schema), "INSERT")
             if isinstance(action, GlueStatement):
-                action.apply(self.client_for("glue", execution.access_key))
+                glue = self.client_for("glue", execution.access_key)
+                if action.needs_s3:
+                    action.apply(glue, self.client_for("s3", execution.access_key))
+                else:
+                    action.apply(glue)
                 execution.result = QueryResult([], [], {})
+            elif isinstance(action, Unload):
+                execution.result = self._unload(execution, action)
             else:
                 catalog = self.catalog_of(execution.access_key)
-                result = query(
-                    self.trino_url,
-                    in_catalog(action.sql, catalog),
-                    schema=execution.schema,
-                    session={
-                        **WRITE_LIMITS_SESSION,
-                        **{
-                            name.replace(f"{CATALOG}.", f"{catalog}.", 1): value
-                            for name, value in action.session.items()
-                        },
-                    },
-                    on_started=lambda trino_id: self._started(execution, trino_id),
-                    catalog=catalog,
-                )
-                if result.update_type:  # a write (CTAS, INSERT) returns no rows
-                    result = QueryResult(
-                        [], [], result.stats, result.update_type, result.update_count
-                    )
+                result = self._on_trino(execution, action.sql, action.session)
                 if action.view:
                     glue = self.client_for("glue", execution.access_key)
                     self._store_view_columns(glue, catalog, *action.view)
@@ -326,16 +458,13 @@ class AthenaLocal:
                         "INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test, after"
                         " writing its files (they stay in S3, as on Athena)"
                     )
-                execution.rows = [[athena_text(value) for value in row] for row in result.rows]
-                # Athena writes a header row first, except for DDL and
-                # utility statements
-                if execution.kind == "DML" and result.columns:
-                    execution.rows.insert(0, [column["name"] for column in result.columns])
-                    self._write_result(execution)
                 execution.result = result
+            self._keep_result(execution, action, files_before)
             outcome, reason = "SUCCEEDED", None
         except TrinoQueryError as error:
             outcome, reason = "FAILED", str(error)
+        except UnsupportedFeature as error:
+            outcome, reason = "FAILED", f"NOT_SUPPORTED: {error}"
         except Exception as error:
             outcome, reason = "FAILED", f"{type(error).__name__}: {error}"
         finally:
@@ -345,32 +474,160 @@ class AthenaLocal:
                 if execution.state == "RUNNING":
                     execution.state, execution.reason = outcome, reason
                 else:
-                    execution.result, execution.rows = None, []
+                    execution.result, execution.rows, execution.columns = None, [], []
                 execution.completed = time.time()
             execution.finished.set()
+            if self.history is not None:
+                append_history(self.history, execution)
             if execution.state == "FAILED":
                 LOG.info("query %s failed: %s", execution.query_id, execution.reason)
 
-    def _write_result(self, execution: Execution) -> None:
-        """The result as Athena writes it, with the caller's credentials:
-        <output location>/<query id>.csv (a reader such as pyathena's
-        pandas cursor or awswrangler fetches it from S3). A refused write
-        fails the query, as on Athena."""
+    def _on_trino(self, execution: Execution, sql: str, session: dict[str, str]) -> QueryResult:
+        """Run ``sql`` in the caller's catalog (``session``'s properties
+        named for awsdatacatalog are set on the caller's catalog)."""
+        catalog = self.catalog_of(execution.access_key)
+        return query(
+            self.trino_url,
+            in_catalog(sql, catalog),
+            schema=execution.schema,
+            session={
+                **WRITE_LIMITS_SESSION,
+                **{
+                    name.replace(f"{CATALOG}.", f"{catalog}.", 1): value
+                    for name, value in session.items()
+                },
+            },
+            on_started=lambda trino_id: self._started(execution, trino_id),
+            catalog=catalog,
+        )
+
+    def _unload(self, execution: Execution, unload: Unload) -> QueryResult:
+        """UNLOAD as a CTAS of an external table at its location, through
+        the caller's unload catalog (the caller's S3 access, a metastore
+        on local disk: Glue never sees the table), dropped once written.
+        Athena refuses a location that holds objects already."""
+        bucket, _, prefix = unload.location.removeprefix("s3://").partition("/")
+        listed = self.client_for("s3", None).list_objects_v2(
+            Bucket=bucket, Prefix=prefix, MaxKeys=1
+        )
+        if listed.get("KeyCount", 0):
+            raise TrinoQueryError(
+                f"HIVE_PATH_ALREADY_EXISTS: UNLOAD's target location {unload.location} is not"
+                " empty: Athena writes UNLOAD results to an empty location only"
+            )
+        catalog = unload_catalog(self.catalog_of(execution.access_key))
+        table = f'"{catalog}"."unload"."unload_{execution.query_id.replace("-", "_")}"'
+        self._on_trino(execution, f'create schema if not exists "{catalog}"."unload"', {})
+        properties = ", ".join([f"external_location='{unload.location}'", *unload.properties])
+        session = {f"{catalog}.{name}": value for name, value in unload.session.items()}
+        try:
+            result = self._on_trino(
+                execution, f"create table {table} with ({properties}) as {unload.query}", session
+            )
+        finally:
+            self._on_trino(execution, f"drop table if exists {table}", {})
+        return result
+
+    def _keep_result(
+        self,
+        execution: Execution,
+        action: Action,
+        files_before: set[str],
+    ) -> None:
+        """The result as Athena keeps it. A query's rows: <id>.csv, the
+        header first (also EXPLAIN's); a DDL or utility statement's:
+        <id>.txt, no header; each with its columns in <id>.csv.metadata or
+        .txt.metadata. A write (CTAS, INSERT INTO, UNLOAD) returns one
+        column, rows, and no row: its <id>.metadata, and <id>-manifest.csv
+        listing the files it wrote (awswrangler and pyathena read those).
+        Without a result location they stay in memory."""
+        result = execution.result
+        assert result is not None
+        if execution.subkind in WRITES:
+            execution.columns = [column_info("rows", "bigint")]
+            execution.update_count = result.update_count
+            table = written_table(action, execution.schema)
+            written = sorted(self._files_of(table, execution.subkind) - files_before)
+            self._write_results(
+                execution,
+                {
+                    "": None,
+                    ".metadata": metadata_file(execution.columns),
+                    "-manifest.csv": "".join(f"{path}\n" for path in written).encode("utf-8"),
+                },
+            )
+            return
+        if result.update_type:  # Trino's DDL returns `result: true`; Athena's nothing
+            result = QueryResult([], [], result.stats)
+        execution.columns = [column_info(c["name"], c["type"]) for c in result.columns]
+        types = [column["type"] for column in result.columns]
+        rows = [
+            [athena_text(value, kind) for value, kind in zip(row, types, strict=True)]
+            for row in result.rows
+        ]
+        if execution.kind == "DML" or execution.subkind == "EXPLAIN":
+            rows.insert(0, [column["Name"] for column in execution.columns])
+            suffix, data = ".csv", athena_csv(rows)
+        else:
+            suffix, data = ".txt", athena_txt(rows)
+        self._write_results(
+            execution, {suffix: data, f"{suffix}.metadata": metadata_file(execution.columns)}
+        )
+        execution.rows = rows
+
+    def _write_results(self, execution: Execution, files: dict[str, bytes | None]) -> bool:
+        """Write <location>/<id><suffix> for each suffix (None: only
+        reported) with the caller's credentials, and report the first one
+        as the result and any -manifest.csv as the manifest; false without
+        a result location. A refused write fails the query, as on Athena."""
         from botocore.exceptions import ClientError
 
         if not execution.output_location:
-            return
-        bucket, _, prefix = execution.output_location.removeprefix("s3://").partition("/")
-        key = f"{prefix.rstrip('/')}/{execution.query_id}.csv".lstrip("/")
+            return False
+        base = f"{execution.output_location.rstrip('/')}/{execution.query_id}"
+        bucket, _, prefix = base.removeprefix("s3://").partition("/")
         s3 = self.client_for("s3", execution.access_key)
-        try:
-            s3.put_object(Bucket=bucket, Key=key, Body=athena_csv(execution.rows))
-        except ClientError as error:
-            raise TrinoQueryError(
-                f"Access denied when writing output to url: s3://{bucket}/{key} . Please"
-                " ensure you are allowed to access the S3 bucket."
-                f" ({error.response['Error'].get('Message', '')})"
-            ) from None
+        for suffix, data in files.items():
+            if data is None:
+                continue
+            try:
+                s3.put_object(Bucket=bucket, Key=prefix + suffix, Body=data)
+            except ClientError as error:
+                raise TrinoQueryError(
+                    f"Access denied when writing output to url: s3://{bucket}/{prefix}{suffix} ."
+                    " Please ensure you are allowed to access the S3 bucket."
+                    f" ({error.response['Error'].get('Message', '')})"
+                ) from None
+        execution.result_file = base + next(iter(files))
+        if "-manifest.csv" in files:
+            execution.manifest = f"{base}-manifest.csv"
+        return True
+
+    def _files_of(self, table: tuple[str, str] | None, subkind: str) -> set[str]:
+        """The s3:// paths of the files under a written table's location
+        (none for a statement that writes no table)."""
+        if table is None or subkind not in WRITES:
+            return set()
+        if table[0] == UNLOAD_TARGET:
+            location = table[1]
+        else:
+            try:
+                described = self.glue.get_table(DatabaseName=table[0], Name=table[1])["Table"]
+            except self.glue.exceptions.EntityNotFoundException:
+                return set()
+            location = described.get("StorageDescriptor", {}).get("Location", "")
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        if not bucket:
+            return set()
+        prefix = prefix.rstrip("/") + "/" if prefix else ""
+        s3 = self.client_for("s3", None)
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return {
+            f"s3://{bucket}/{item['Key']}"
+            for page in pages
+            for item in page.get("Contents", [])
+            if not item["Key"].endswith("/")
+        }
 
     def _partition_values(self, database: str, table: str) -> set[tuple[str, ...]]:
         pages = self.glue.get_paginator("get_partitions").paginate(
@@ -459,53 +716,77 @@ class AthenaLocal:
                 "Database": execution.database,
             }
         if execution.output_location:
-            location = execution.output_location.rstrip("/")
-            description["ResultConfiguration"] = {
-                "OutputLocation": f"{location}/{execution.query_id}.csv"
-            }
+            location = f"{execution.output_location.rstrip('/')}/{execution.query_id}"
+            if execution.subkind in WRITES:
+                suffix = ""
+            elif execution.kind == "DML" or execution.subkind == "EXPLAIN":
+                suffix = ".csv"
+            else:
+                suffix = ".txt"
+            description["ResultConfiguration"] = {"OutputLocation": location + suffix}
+        if execution.manifest:
+            description["Statistics"]["DataManifestLocation"] = execution.manifest
+        if execution.parameters:
+            description["ExecutionParameters"] = execution.parameters
         return {"QueryExecution": description}
 
     def results(self, query_id: str, next_token: str | None, max_results: int) -> dict[str, Any]:
+        """A page of a query's result: read from the files it wrote (with
+        the caller's credentials, as Athena reads them), or from memory."""
         execution = self._execution(query_id)
         if execution.state != "SUCCEEDED" or execution.result is None:
             raise AthenaRequestError(
                 "InvalidRequestException",
                 f"Query has not yet finished. Current state: {execution.state}",
             )
-        result, rows = execution.result, execution.rows
+        columns, rows = self._read_result(execution)
         start = int(next_token or 0)
         page = rows[start : start + max_results]
-        types = [athena_type(column["type"]) for column in result.columns]
         answer: dict[str, Any] = {
             "ResultSet": {
                 "Rows": [
                     {"Data": [{} if value is None else {"VarCharValue": value} for value in row]}
                     for row in page
                 ],
-                "ResultSetMetadata": {
-                    "ColumnInfo": [
-                        {
-                            "CatalogName": "hive",
-                            "SchemaName": "",
-                            "TableName": "",
-                            "Name": column["name"],
-                            "Label": column["name"],
-                            "Type": kind,
-                            "Precision": 0,
-                            "Scale": 0,
-                            "Nullable": "UNKNOWN",
-                            "CaseSensitive": kind == "varchar",
-                        }
-                        for column, kind in zip(result.columns, types, strict=True)
-                    ]
-                },
+                "ResultSetMetadata": {"ColumnInfo": columns},
             },
         }
-        if result.update_count is not None:
-            answer["UpdateCount"] = result.update_count
+        if execution.update_count is not None:
+            answer["UpdateCount"] = execution.update_count
         if start + max_results < len(rows):
             answer["NextToken"] = str(start + max_results)
         return answer
+
+    def _read_result(
+        self, execution: Execution
+    ) -> tuple[list[dict[str, Any]], list[list[str | None]]]:
+        from botocore.exceptions import ClientError
+
+        if execution.result_file is None or execution.columns:
+            if execution.result_file is not None:
+                self._check_result_read(execution)
+            return execution.columns, execution.rows
+        bucket, _, key = execution.result_file.removeprefix("s3://").partition("/")
+        s3 = self.client_for("s3", execution.access_key)
+        metadata_key = key + ".metadata"  # <id>.csv.metadata, or a write's <id>.metadata
+        try:
+            columns = columns_of_metadata(
+                s3.get_object(Bucket=bucket, Key=metadata_key)["Body"].read()
+            )
+            if key.endswith(".csv"):
+                rows = rows_of_csv(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            elif key.endswith(".txt"):
+                data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                rows = rows_of_txt(data, len(columns))
+            else:
+                rows = []
+        except ClientError as error:
+            raise AthenaRequestError(
+                "InvalidRequestException",
+                f"Unable to read the query's result from s3://{bucket}/{key}"
+                f" ({error.response['Error'].get('Message', '')})",
+            ) from None
+        return columns, rows
 
     def stop(self, query_id: str) -> dict[str, Any]:
         execution = self._execution(query_id)
@@ -518,14 +799,38 @@ class AthenaLocal:
             self._cancel_on_trino(execution)
         return {}
 
-    def list(self, work_group: str | None) -> dict[str, Any]:
+    def list(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The work group's query IDs, newest first, a page at a time."""
+        work_group = request.get("WorkGroup", "primary")
         with self.lock:
-            ids = [
-                item.query_id
-                for item in self.executions.values()
-                if work_group is None or item.work_group == work_group
+            executions = [
+                item for item in self.executions.values() if item.work_group == work_group
             ]
-        return {"QueryExecutionIds": ids}
+        executions.sort(key=lambda item: item.submitted, reverse=True)
+        start = int(request.get("NextToken") or 0)
+        size = int(request.get("MaxResults", 50))
+        answer: dict[str, Any] = {
+            "QueryExecutionIds": [item.query_id for item in executions[start : start + size]]
+        }
+        if start + size < len(executions):
+            answer["NextToken"] = str(start + size)
+        return answer
+
+    def batch_get(self, query_ids: list[str]) -> dict[str, Any]:
+        """BatchGetQueryExecution: the executions known, the others unprocessed."""
+        found, missing = [], []
+        for query_id in query_ids:
+            try:
+                found.append(self.describe(query_id)["QueryExecution"])
+            except AthenaRequestError as error:
+                missing.append(
+                    {
+                        "QueryExecutionId": query_id,
+                        "ErrorCode": "INVALID_INPUT",
+                        "ErrorMessage": str(error),
+                    }
+                )
+        return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
 
     def _execution(self, query_id: str) -> Execution:
         with self.lock:
