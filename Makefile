@@ -20,7 +20,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install venv run run-athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-fast java-check spark-archive browser trino docs lock clean help
+.PHONY: install venv run run-athena-local athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-fast java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -29,6 +29,7 @@ help:
 	@echo "make lint  - ruff and sqlfluff only"
 	@echo "make pytest-fast - the tests that need no Java, Trino, AWS server or browser"
 	@echo "make run-athena-local ARGS=\"--landing-root DIR\" - the athena target on a local Trino"
+	@echo "make athena-local - a local Athena that stays up (state in .athena-local) until Ctrl-C"
 	@echo "make trino - install the local Trino the tests run the Athena SQL on (once, ~450 MB)"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
 	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
@@ -89,6 +90,12 @@ trino: $(INSTALLED)
 run-athena-local: trino
 	$(BIN)/python -m scripts.run_athena_local $(ARGS)
 
+# The same local Athena kept up over a state folder (.athena-local) until
+# Ctrl-C, which saves it: dbt runs incrementally across commands and
+# restarts, and any client can query it; source .athena-local/env.sh.
+athena-local: trino
+	$(BIN)/python -m scripts.serve_athena_local $(ARGS)
+
 # hadoop-aws for the local target's Spark on s3:// landing roots: about
 # 270 MB from Maven Central once, SHA-256 checked, cached in .cache/jars.
 spark-s3: $(INSTALLED)
@@ -108,7 +115,7 @@ pytest: java-check spark-archive browser trino spark-s3
 # make pytest in two halves, for CI's jobs that run side by side: the athena
 # target's tests (Trino and the AWS stand-ins) and everything else.
 ATHENA_TESTS := tests/python/test_athena_target.py tests/python/test_athena_limits.py \
-	tests/python/test_trino_java.py \
+	tests/python/test_trino_java.py tests/python/test_athena_local_server.py \
 	tests/python/test_bootstrap_aws.py tests/python/test_iam_policy.py \
 	tests/python/test_local_aws_server.py tests/python/test_trino_memory.py
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,12 @@ from scripts.services.local_iam import (
     local_policy_values,
     render_policy,
 )
-from scripts.services.local_s3 import fake_aws_environment, moto_server
+from scripts.services.local_s3 import (
+    AWS_STATE_ENVIRONMENT,
+    fake_aws_environment,
+    free_port,
+    moto_server,
+)
 from scripts.services.trino_server import (
     MEMORY_ENVIRONMENT,
     TRINO_VERSION,
@@ -140,6 +145,40 @@ class LocalAthena:
         return AwsTarget(region=REGION, endpoint_url=self.aws_url)
 
 
+class StateFolder:
+    """What a local Athena that stays up keeps between its runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.aws_state = root / "aws-state.pickle"  # the local AWS server's
+        self.history = root / "query-history.jsonl"
+        # the local IAM users' keys (local dummies, never AWS's), like
+        # ~/.aws/credentials: the owner's alone
+        self.principals_file = root / "principals.json"
+        self.ports_file = root / "ports.json"
+
+    def port(self, name: str) -> int:
+        """The port ``name`` listens on: a free one the first time, the
+        same ever after (an exported endpoint stays right)."""
+        ports = json.loads(self.ports_file.read_text()) if self.ports_file.exists() else {}
+        if name not in ports:
+            ports[name] = free_port()
+            self.ports_file.write_text(json.dumps(ports), encoding="utf-8")
+        return int(ports[name])
+
+    def principals(self) -> tuple[Principal, Principal] | None:
+        if not (self.principals_file.exists() and self.aws_state.exists()):
+            return None  # no IAM saved with them: they would not exist
+        saved = json.loads(self.principals_file.read_text(encoding="utf-8"))
+        return Principal(**saved["runner"]), Principal(**saved["consumer"])
+
+    def keep_principals(self, principals: tuple[Principal, Principal]) -> None:
+        runner, consumer = principals
+        text = json.dumps({"runner": asdict(runner), "consumer": asdict(consumer)})
+        self.principals_file.touch(mode=0o600)
+        self.principals_file.write_text(text, encoding="utf-8")
+
+
 @contextmanager
 def local_athena(
     work: Path,
@@ -148,6 +187,7 @@ def local_athena(
     heap: str | None = None,
     trino_properties: Mapping[str, str] | None = None,
     limits: AthenaLimits = ATHENAS_LIMITS,
+    keep_state: bool = False,
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
@@ -160,18 +200,37 @@ def local_athena(
     ``heap``: Trino's (default ``trino_memory()``: $STEDI_TRINO_MEMORY,
     else a share of the machine's memory); ``trino_properties``: more lines
     of Trino's config.properties; ``limits``: Athena's (default), or a
-    test's stricter ones."""
+    test's stricter ones. ``keep_state``: ``work`` is a state folder that
+    outlives the command: S3, Glue, IAM and the work groups are saved
+    there as the servers stop and restored as they start, with the IAM
+    users' keys, the query history and the ports (the same endpoints
+    after a restart)."""
     heap = trino_memory(heap)
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
     os.environ[ENFORCE_ENVIRONMENT] = "1"
     os.environ[DECISIONS_ENVIRONMENT] = str(work / DECISIONS_FILE)
+    state = StateFolder(work) if keep_state else None
+    if state is not None:
+        os.environ[AWS_STATE_ENVIRONMENT] = str(state.aws_state)
     try:
-        with moto_server(work, "scripts.services.local_aws_server") as aws_url:
+        with moto_server(
+            work,
+            "scripts.services.local_aws_server",
+            port=state.port("aws") if state else None,
+            stop_timeout=600 if state else 10,
+        ) as aws_url:
             target = AwsTarget(region=REGION, endpoint_url=aws_url)
-            iam, values = target.client("iam"), local_policy_values(bucket, REGION)
-            runner = create_principal(iam, RUNNER_USER, render_policy(RUNNER_POLICY, values))
-            consumer = create_principal(iam, CONSUMER_USER, render_policy(CONSUMER_POLICY, values))
+            principals = state.principals() if state else None
+            if principals is None:
+                iam, values = target.client("iam"), local_policy_values(bucket, REGION)
+                principals = (
+                    create_principal(iam, RUNNER_USER, render_policy(RUNNER_POLICY, values)),
+                    create_principal(iam, CONSUMER_USER, render_policy(CONSUMER_POLICY, values)),
+                )
+                if state:
+                    state.keep_principals(principals)
+            runner, consumer = principals
             catalogs = {CONSUMER_CATALOG: endpoint_of(aws_url, consumer)}
             with (
                 trino_server(
@@ -182,10 +241,14 @@ def local_athena(
                     catalogs,
                     limits.partitions_per_write,
                 ) as trino_url,
-                athena_local(trino_url, aws_url, target.client("glue"), limits) as (
-                    athena_url,
-                    service,
-                ),
+                athena_local(
+                    trino_url,
+                    aws_url,
+                    target.client("glue"),
+                    limits,
+                    port=state.port("athena") if state else 0,
+                    history=state.history if state else None,
+                ) as (athena_url, service),
             ):
                 os.environ["AWS_ENDPOINT_URL_ATHENA"] = athena_url
                 for principal in (runner, consumer):

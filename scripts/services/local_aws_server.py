@@ -1,9 +1,13 @@
 """moto's AWS server with the calls moto lacks that this project makes: the
 Glue column-statistics operations of Trino's Glue metastore, and Athena's
 UpdateWorkGroup (bootstrap_aws repairs a drifted work group with it); and
-S3's dating of a multipart object, which moto gets wrong; and, with
+S3's dating of a multipart object, which moto gets wrong; with
 $STEDI_ENFORCE_IAM=1, IAM: every call made with an IAM user's key is
-allowed or denied by that user's policies (scripts/services/iam_enforcement.py).
+allowed or denied by that user's policies (scripts/services/iam_enforcement.py);
+and, with $STEDI_AWS_STATE naming a file, state that outlives the process:
+S3, Glue, IAM, Athena's work groups and STS are restored from that file as
+the server starts and saved there as it is told to stop (moto keeps them
+in memory only).
 
 Trino's Hive connector reads and writes column statistics in Glue on every
 CREATE TABLE, CTAS and INSERT (even with statistics collection off, it
@@ -21,11 +25,16 @@ import calendar
 import json
 import logging
 import os
+import pickle
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import moto.server
 from moto import backends
 from moto.athena.responses import AthenaResponse
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -37,6 +46,7 @@ from moto.s3.models import FakeBucket, FakeKey, FakeMultipart, FakeTableStorageB
 from moto.s3.utils import _VersionedKeyStore
 
 from scripts.services import iam_enforcement
+from scripts.services.local_s3 import AWS_STATE_ENVIRONMENT
 
 
 def _no_statistics(self: GlueResponse) -> str:
@@ -337,11 +347,53 @@ def enforce_iam() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_normal  # type: ignore[method-assign]
 
 
+# what a state file keeps: every service the local Athena's users touch
+_KEPT_SERVICES = ("s3", "glue", "iam", "athena", "sts")
+
+
+def restore_state(path: Path) -> None:
+    """The services as a stopped server saved them (nothing if none did)."""
+    if not path.exists():
+        return
+    with path.open("rb") as saved:
+        services = pickle.load(saved)  # the user's own state folder
+    for name, backend in services.items():
+        backends.get_backend(name).update(backend)  # type: ignore[call-overload]
+
+
+def save_state(path: Path) -> None:
+    """Every kept service, written whole or not at all."""
+    services = {name: backends.get_backend(name) for name in _KEPT_SERVICES}  # type: ignore[call-overload]
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as saving:
+        pickle.dump(services, saving, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)
+
+
+def keep_state(path: Path) -> None:
+    """Restore ``path`` now; save it when the server is told to stop
+    (SIGTERM, or SIGINT from a terminal's Ctrl-C), once."""
+    restore_state(path)
+    saved = threading.Event()
+
+    def stop(number: int, frame: FrameType | None) -> None:
+        if not saved.is_set():
+            saved.set()
+            save_state(path)
+        raise SystemExit(0)
+
+    # moto's main sets its own handler of both signals (which exits at
+    # once): it takes ours instead
+    moto.server.signal_handler = stop
+
+
 def main() -> None:
     from moto.server import main as moto_main
 
     if os.environ.get(iam_enforcement.ENFORCE_ENVIRONMENT) == "1":
         enforce_iam()
+    if os.environ.get(AWS_STATE_ENVIRONMENT):
+        keep_state(Path(os.environ[AWS_STATE_ENVIRONMENT]))
     # no line per request in the server's log (12% of its busy time under a
     # build's load); errors and their tracebacks are still written
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

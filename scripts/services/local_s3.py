@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# a file: the state the local AWS server (scripts/services/local_aws_server.py)
+# restores as it starts and saves as it stops; unset, it starts empty
+AWS_STATE_ENVIRONMENT = "STEDI_AWS_STATE"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -21,10 +25,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(log_dir: Path, module: str = "moto.server") -> Iterator[str]:
+def moto_server(
+    log_dir: Path,
+    module: str = "moto.server",
+    port: int | None = None,
+    stop_timeout: float = 10,
+) -> Iterator[str]:
     """Start moto's server (or a launcher ``module`` wrapping it) on a free
-    loopback port; yield its endpoint URL."""
-    port = free_port()
+    loopback port, or ``port``; yield its endpoint URL. On exit it has
+    ``stop_timeout`` seconds to end before it is killed (a server that
+    saves its state as it stops needs more)."""
+    port = port or free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = (log_dir / f"moto-{port}.log").open("wb")
     process = subprocess.Popen(
@@ -46,7 +57,7 @@ def moto_server(log_dir: Path, module: str = "moto.server") -> Iterator[str]:
                 time.sleep(0.1)
         yield endpoint
     finally:
-        stop(process, timeout=10)
+        stop(process, timeout=stop_timeout)
         log.close()
 
 
