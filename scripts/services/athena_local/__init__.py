@@ -57,8 +57,10 @@ Limits: one Trino, one account and region; no workgroup limits; query
 IDs are forgotten on exit (their result files stay).
 
 The modules, from the wire inwards: api (the HTTP API and its calls),
-service (the executions, IAM, result files and pages), metadata (the
-metadata calls), translation (Athena's SQL as Trino runs it), results
-(Athena's types, result text and files), limits (Athena's limits, or a
-test's stricter ones).
+service (the executions run, their result files written and paged), iam
+(each call authorized, the caller's catalog and clients), executions (an
+execution, and the query history), metadata (the metadata calls),
+translation (Athena's SQL as Trino runs it), results (Athena's types,
+result text and files), limits (Athena's limits, or a test's stricter
+ones).
 """

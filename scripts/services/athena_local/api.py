@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.services.athena_local.executions import AthenaRequestError
 from scripts.services.athena_local.limits import ATHENAS_LIMITS, AthenaLimits
 from scripts.services.athena_local.metadata import (
     CATALOG_CALLS,
@@ -25,7 +26,7 @@ from scripts.services.athena_local.metadata import (
     data_catalog,
     list_data_catalogs,
 )
-from scripts.services.athena_local.service import AthenaLocal, AthenaRequestError
+from scripts.services.athena_local.service import AthenaLocal
 from scripts.services.iam_enforcement import caller_access_key
 
 LOG = logging.getLogger("athena_local")

@@ -6,7 +6,6 @@ across restarts when the service is given a history file.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -14,12 +13,18 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from scripts.services.athena_local.executions import (
+    AthenaRequestError,
+    Execution,
+    append_history,
+    read_history,
+)
+from scripts.services.athena_local.iam import CallerAccess
 from scripts.services.athena_local.limits import ATHENAS_LIMITS, WRITE_LIMITS_SESSION, AthenaLimits
 from scripts.services.athena_local.results import (
     athena_csv,
@@ -46,19 +51,12 @@ from scripts.services.athena_local.translation import (
     statement_type,
     table_input_of,
     translate,
-    unquote_identifier,
     written_table,
 )
 from scripts.services.iam_enforcement import (
-    ADMIN_ACCESS_KEY,
     DECISIONS_ENVIRONMENT,
     ENFORCE_ENVIRONMENT,
     DecisionLog,
-    Request,
-    athena_request,
-    denial_message,
-    evaluate,
-    global_context,
 )
 from scripts.services.trino_server import (
     TRINO_VERSION,
@@ -73,101 +71,7 @@ from scripts.services.trino_server import (
 LOG = logging.getLogger("athena_local")
 
 
-@dataclass
-class Execution:
-    query_id: str
-    query: str
-    database: str | None
-    work_group: str
-    output_location: str | None
-    state: str = "QUEUED"
-    reason: str | None = None
-    submitted: float = field(default_factory=time.time)
-    completed: float | None = None
-    kind: str = "DML"  # Athena's StatementType
-    subkind: str = "SELECT"  # and SubstatementType
-    result: QueryResult | None = None
-    trino_query_id: str | None = None  # once Trino has accepted the query
-    access_key: str | None = None  # the caller's
-    finished: threading.Event = field(default_factory=threading.Event)  # _run is done
-    parameters: list[str] = field(default_factory=list)  # ExecutionParameters
-    # the result as GetQueryResults pages it: Athena's ColumnInfo, and its
-    # rows in Athena's text after the header row Athena writes first for a
-    # query that returns rows; the very text of the result files. A query
-    # of an earlier run (the history) has only its files, and
-    # GetQueryResults reads them.
-    columns: list[dict[str, Any]] = field(default_factory=list)
-    rows: list[list[str | None]] = field(default_factory=list)
-    update_count: int | None = None  # rows a CTAS, INSERT or UNLOAD wrote
-    # what Athena reports: <location>/<id>.csv, .txt, or <id> for a write;
-    # a write's manifest, <location>/<id>-manifest.csv, lists its files
-    result_file: str | None = None
-    manifest: str | None = None
-
-    @property
-    def schema(self) -> str | None:
-        """The query's database as Trino names it: Athena takes the context's
-        database quoted or not (awswrangler sends it in backticks)."""
-        return unquote_identifier(self.database) if self.database else None
-
-
-# what the history keeps of an execution: what GetQueryExecution reports
-# and GetQueryResults reads (the caller's access key ID, no secret)
-_KEPT = (
-    "query_id",
-    "query",
-    "database",
-    "work_group",
-    "output_location",
-    "state",
-    "reason",
-    "submitted",
-    "completed",
-    "kind",
-    "subkind",
-    "access_key",
-    "parameters",
-    "update_count",
-    "result_file",
-    "manifest",
-)
-
-
-def append_history(path: Path, execution: Execution) -> None:
-    record = {name: getattr(execution, name) for name in _KEPT}
-    if execution.result is not None:
-        record["scanned"] = int(execution.result.stats.get("physicalInputBytes", 0))
-    with path.open("a", encoding="utf-8") as history:
-        history.write(json.dumps(record) + "\n")
-
-
-def read_history(path: Path) -> dict[str, Execution]:
-    """The finished queries of earlier runs (a line cut short by a crash
-    is skipped: its query is forgotten, as a restart forgot them all before)."""
-    executions: dict[str, Execution] = {}
-    if not path.exists():
-        return executions
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        scanned = record.pop("scanned", None)
-        execution = Execution(**record)
-        if scanned is not None:
-            execution.result = QueryResult([], [], {"physicalInputBytes": scanned})
-        execution.finished.set()
-        executions[execution.query_id] = execution
-    return executions
-
-
-class AthenaRequestError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class AthenaLocal:
+class AthenaLocal(CallerAccess):
     """The executions and the Trino and Glue they run on."""
 
     def __init__(
@@ -218,125 +122,6 @@ class AthenaLocal:
         # Glue again: Athena does not roll a failed write back, and its
         # files stay in S3; any other query before it runs. None: never.
         self.fail_query: Callable[[str], bool] | None = None
-
-    def authorize(self, access_key: str | None, operation: str, scope: dict[str, str]) -> None:
-        """AccessDeniedException unless the caller's policies allow the
-        Athena ``operation`` on its resource: ``scope``'s WorkGroup or
-        DataCatalog (``scopes_of``)."""
-        if not self.enforce_iam or access_key == ADMIN_ACCESS_KEY:
-            return
-        if access_key is None:
-            raise AthenaRequestError(
-                "MissingAuthenticationTokenException", "Missing Authentication Token"
-            )
-        user_arn, documents = self._policies_of(access_key)
-        region = self.glue.meta.region_name
-        request = athena_request(operation, scope, region)
-        decision = evaluate(documents, request, global_context(user_arn, region))
-        self.decisions.record(user_arn, request, decision)
-        if decision.decision != "allowed":
-            raise AthenaRequestError(
-                "AccessDeniedException", denial_message(user_arn, request.action, decision)
-            )
-        if access_key not in self.catalogs:
-            # a real user of the account, whom the stand-in runs no catalog for
-            raise AthenaRequestError(
-                "AccessDeniedException",
-                f"{user_arn} has no Trino catalog on the local Athena: only the users"
-                " local_athena creates can query here",
-            )
-
-    def _check_output_bucket(self, location: str, access_key: str | None) -> None:
-        """Athena looks up the result bucket's region with the caller's
-        credentials before it runs a query (s3:GetBucketLocation); without
-        the grant it refuses the query."""
-        from botocore.exceptions import ClientError
-
-        bucket = location.removeprefix("s3://").partition("/")[0]
-        checked = self.buckets_checked.get((access_key or "", bucket))
-        if checked is not None and time.monotonic() - checked < 1.0:
-            return
-        try:
-            self.client_for("s3", access_key).get_bucket_location(Bucket=bucket)
-        except ClientError as error:
-            raise AthenaRequestError(
-                "InvalidRequestException",
-                f"Unable to verify/create output bucket {bucket}"
-                f" ({error.response['Error'].get('Message', '')})",
-            ) from None
-        self.buckets_checked[(access_key or "", bucket)] = time.monotonic()
-
-    def _check_result_read(self, execution: Execution) -> None:
-        """Athena reads a result for GetQueryResults with the caller's
-        credentials: the caller's policies must allow s3:GetObject on it.
-        A result of this run is in memory, so the policies are evaluated
-        here rather than by a read (S3's own answer for one of an earlier
-        run, whose files are read)."""
-        access_key = execution.access_key
-        if not self.enforce_iam or access_key in {None, ADMIN_ACCESS_KEY}:
-            return
-        assert access_key is not None and execution.result_file is not None
-        user_arn, documents = self._policies_of(access_key)
-        region = self.glue.meta.region_name
-        location = execution.result_file.removeprefix("s3://")
-        keys = [location + ".metadata"]  # a write's only file here; else beside its rows
-        if execution.subkind not in WRITES:
-            keys.insert(0, location)
-        request = Request("s3:GetObject", tuple(f"arn:aws:s3:::{key}" for key in keys))
-        decision = evaluate(documents, request, global_context(user_arn, region))
-        self.decisions.record(user_arn, request, decision)
-        if decision.decision != "allowed":
-            raise AthenaRequestError(
-                "AccessDeniedException",
-                f"Unable to read the query's result from {execution.result_file}: "
-                + denial_message(user_arn, request.action, decision),
-            )
-
-    def forget_policies(self) -> None:
-        """Read every caller's policies again at its next call (IAM itself
-        takes seconds to apply a changed policy; tests need no wait)."""
-        self.policies.clear()
-        self.buckets_checked.clear()
-
-    def _policies_of(self, access_key: str) -> tuple[str, list[dict[str, Any]]]:
-        """The caller's ARN and policies, read again after a second (a test
-        changes a policy between dbt commands; dbt polls every 0.1 s)."""
-        from botocore.exceptions import ClientError
-
-        cached = self.policies.get(access_key)
-        if cached is not None and time.monotonic() - cached[0] < 1.0:
-            return cached[1], cached[2]
-        try:
-            from scripts.services.local_iam import user_policies
-
-            arn, documents = user_policies(self.iam, access_key)
-        except (ClientError, PermissionError) as error:
-            raise AthenaRequestError(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            ) from error
-        self.policies[access_key] = (time.monotonic(), arn, documents)
-        return arn, documents
-
-    def catalog_of(self, access_key: str | None) -> str:
-        """The Trino catalog a caller's queries run in."""
-        return self.catalogs.get(access_key or "", CATALOG)
-
-    def client_for(self, service: str, access_key: str | None) -> Any:
-        """A client with the caller's key, if it is a known local user's;
-        else the administrator's."""
-        secret = self.credentials.get(access_key or "")
-        key = access_key if access_key is not None and secret is not None else ADMIN_ACCESS_KEY
-        with self.lock:
-            if (service, key) not in self.clients:
-                self.clients[(service, key)] = boto3.session.Session().client(
-                    service,
-                    endpoint_url=self.aws_url,
-                    region_name=self.glue.meta.region_name,
-                    aws_access_key_id=key,
-                    aws_secret_access_key=secret or ADMIN_ACCESS_KEY,
-                )
-            return self.clients[(service, key)]
 
     def scopes_of(self, operation: str, request: dict[str, Any]) -> list[dict[str, str]]:
         """The resources an Athena call acts on, for ``authorize``: its
