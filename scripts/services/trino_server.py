@@ -469,7 +469,12 @@ def access_denial(failure: dict[str, Any]) -> str | None:
 
 
 class TrinoQueryError(RuntimeError):
-    """A query failed on Trino."""
+    """A query failed on Trino; ``error_name`` is Trino's (e.g.
+    NO_NODES_AVAILABLE), None for a failure of the stand-in's own."""
+
+    def __init__(self, message: str, error_name: str | None = None) -> None:
+        super().__init__(message)
+        self.error_name = error_name
 
 
 @dataclass(frozen=True)
@@ -510,7 +515,7 @@ def query(
         try:
             return _query_once(url, sql, schema, session, on_started, catalog, user)
         except TrinoQueryError as error:
-            if not str(error).startswith(NO_NODES_AVAILABLE) or time.monotonic() > deadline:
+            if error.error_name != NO_NODES_AVAILABLE or time.monotonic() > deadline:
                 raise
         time.sleep(0.5)
 
@@ -550,7 +555,7 @@ def _query_once(
             denied = access_denial(error.get("failureInfo", {}))
             if denied and denied not in message:
                 message = f"{message} ({denied})"
-            raise TrinoQueryError(f"{name}: {message}" if name else message)
+            raise TrinoQueryError(f"{name}: {message}" if name else message, name)
         if "nextUri" not in document:
             return QueryResult(
                 columns,

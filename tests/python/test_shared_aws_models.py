@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from scripts.run_athena_local import SHARED_AWS_MODELS
 
@@ -43,3 +44,21 @@ def test_sessions_share_the_parsed_models_only_with_the_folder_on_the_path() -> 
     assert shared["service"] == alone["service"] == "glue"
     # the shared model is the whole of Glue's, as a session alone parses it
     assert shared["operations"] == alone["operations"] > 100
+
+
+def test_a_sitecustomize_further_along_the_path_still_runs(tmp_path: Path) -> None:
+    """The folder's sitecustomize would hide the user's own: it runs it."""
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "sitecustomize.py").write_text("import builtins\nbuiltins.USERS_SITE = 'ran'\n")
+    pythonpath = os.pathsep.join([str(SHARED_AWS_MODELS), str(users)])
+    shown = "\nimport builtins\nprint(json.dumps({'users': getattr(builtins, 'USERS_SITE', None)}))"
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE + shown],
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first, second = (json.loads(line) for line in completed.stdout.splitlines())
+    assert first["shared"] is True and second == {"users": "ran"}

@@ -52,17 +52,11 @@ class CallerAccess:
             raise AthenaRequestError(
                 "MissingAuthenticationTokenException", "Missing Authentication Token"
             )
-        user_arn, documents = self._policies_of(access_key)
-        region = self.glue.meta.region_name
-        request = athena_request(operation, scope, region)
-        decision = evaluate(documents, request, global_context(user_arn, region))
-        self.decisions.record(user_arn, request, decision)
-        if decision.decision != "allowed":
-            raise AthenaRequestError(
-                "AccessDeniedException", denial_message(user_arn, request.action, decision)
-            )
+        request = athena_request(operation, scope, self.glue.meta.region_name)
+        self._decide(access_key, request, "")
         if access_key not in self.catalogs:
             # a real user of the account, whom the stand-in runs no catalog for
+            user_arn = self._policies_of(access_key)[0]
             raise AthenaRequestError(
                 "AccessDeniedException",
                 f"{user_arn} has no Trino catalog on the local Athena: only the users"
@@ -99,20 +93,26 @@ class CallerAccess:
         if not self.enforce_iam or access_key in {None, ADMIN_ACCESS_KEY}:
             return
         assert access_key is not None and execution.result_file is not None
-        user_arn, documents = self._policies_of(access_key)
-        region = self.glue.meta.region_name
         location = execution.result_file.removeprefix("s3://")
         keys = [location + ".metadata"]  # a write's only file here; else beside its rows
         if execution.subkind not in WRITES:
             keys.insert(0, location)
         request = Request("s3:GetObject", tuple(f"arn:aws:s3:::{key}" for key in keys))
+        self._decide(
+            access_key, request, f"Unable to read the query's result from {execution.result_file}: "
+        )
+
+    def _decide(self, access_key: str, request: Request, context: str) -> None:
+        """Evaluate ``request`` against the caller's policies and record the
+        decision; AccessDeniedException (``context`` first) unless allowed."""
+        user_arn, documents = self._policies_of(access_key)
+        region = self.glue.meta.region_name
         decision = evaluate(documents, request, global_context(user_arn, region))
         self.decisions.record(user_arn, request, decision)
         if decision.decision != "allowed":
             raise AthenaRequestError(
                 "AccessDeniedException",
-                f"Unable to read the query's result from {execution.result_file}: "
-                + denial_message(user_arn, request.action, decision),
+                context + denial_message(user_arn, request.action, decision),
             )
 
     def forget_policies(self) -> None:

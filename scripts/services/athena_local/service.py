@@ -47,7 +47,6 @@ from scripts.services.athena_local.translation import (
     UnsupportedFeature,
     bind_parameters,
     in_catalog,
-    insert_target,
     statement_type,
     table_input_of,
     translate,
@@ -217,11 +216,16 @@ class AthenaLocal(CallerAccess):
             action = translate(bind_parameters(execution.query, execution.parameters), tables)
             failing = self.fail_query
             fails = failing is not None and failing(execution.query)
-            target = insert_target(action) if fails else None
+            # an INSERT INTO adds files beside the table's: its manifest
+            # lists those it wrote (a CTAS's table and UNLOAD's target are new)
+            inserted = (
+                written_table(action, execution.schema) if execution.subkind == "INSERT" else None
+            )
+            target = inserted if fails else None
             if fails and target is None:
                 raise TrinoQueryError("INTERNAL_ERROR_QUERY_ENGINE: failed on purpose by a test")
             partitions_before = self._partition_values(*target) if target else set()
-            files_before = self._files_of(written_table(action, execution.schema), "INSERT")
+            files_before = self._files_of(inserted)
             if isinstance(action, GlueStatement):
                 glue = self.client_for("glue", execution.access_key)
                 if action.needs_s3:
@@ -332,7 +336,7 @@ class AthenaLocal(CallerAccess):
             execution.columns = [column_info("rows", "bigint")]
             execution.update_count = result.update_count
             table = written_table(action, execution.schema)
-            written = sorted(self._files_of(table, execution.subkind) - files_before)
+            written = sorted(self._files_of(table) - files_before)
             self._write_results(
                 execution,
                 {
@@ -360,15 +364,16 @@ class AthenaLocal(CallerAccess):
         )
         execution.rows = rows
 
-    def _write_results(self, execution: Execution, files: dict[str, bytes | None]) -> bool:
+    def _write_results(self, execution: Execution, files: dict[str, bytes | None]) -> None:
         """Write <location>/<id><suffix> for each suffix (None: only
         reported) with the caller's credentials, and report the first one
-        as the result and any -manifest.csv as the manifest; false without
-        a result location. A refused write fails the query, as on Athena."""
+        as the result and any -manifest.csv as the manifest (nothing
+        without a result location). A refused write fails the query, as on
+        Athena."""
         from botocore.exceptions import ClientError
 
         if not execution.output_location:
-            return False
+            return
         base = f"{execution.output_location.rstrip('/')}/{execution.query_id}"
         bucket, _, prefix = base.removeprefix("s3://").partition("/")
         s3 = self.client_for("s3", execution.access_key)
@@ -386,12 +391,11 @@ class AthenaLocal(CallerAccess):
         execution.result_file = base + next(iter(files))
         if "-manifest.csv" in files:
             execution.manifest = f"{base}-manifest.csv"
-        return True
 
-    def _files_of(self, table: tuple[str, str] | None, subkind: str) -> set[str]:
+    def _files_of(self, table: tuple[str, str] | None) -> set[str]:
         """The s3:// paths of the files under a written table's location
         (none for a statement that writes no table)."""
-        if table is None or subkind not in WRITES:
+        if table is None:
             return set()
         if table[0] == UNLOAD_TARGET:
             location = table[1]

@@ -10,11 +10,16 @@ CPU-seconds of a fixture build). The models are read-only data that one
 session already shares between its clients; here every session with the
 same search path shares them too. Nothing else changes: the same files,
 parsed once. A botocore without the attributes this relies on is left as
-it is.
+it is. A sitecustomize further along the path (the user's own, or the
+Python distribution's), which this one would hide, runs after it.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import os
+import sys
 from typing import Any
 
 try:
@@ -43,4 +48,17 @@ def share_loaded_models() -> bool:
     return True
 
 
+def run_the_hidden_sitecustomize() -> None:
+    """Python imports the first sitecustomize on the path only: run the
+    next one, as if this folder were not there."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [path for path in sys.path if os.path.abspath(path or os.curdir) != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is None or spec.loader is None:
+        return
+    hidden = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hidden)
+
+
 share_loaded_models()
+run_the_hidden_sitecustomize()
