@@ -689,8 +689,7 @@ def run_on_athena(engines: Engines, sql: str) -> dict[str, Any]:
     """Run ``sql`` through the Athena API; its final status."""
     athena = athena_client(engines)
     query_id = athena.start_query_execution(QueryString=sql, WorkGroup="stedi")["QueryExecutionId"]
-    assert engines.local.service.executions[query_id].finished.wait(timeout=300)
-    return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    return dict(finished(engines, query_id)["Status"])
 
 
 def finished(engines: Engines, query_id: str) -> dict[str, Any]:
@@ -703,7 +702,8 @@ def test_results_are_written_and_read_back_as_athena_writes_them(engines: Engine
     a null as nothing) beside <id>.csv.metadata, its columns; a DDL or
     utility statement's to <id>.txt; GetQueryResults reads them back, with
     Athena's text for varbinary, row, map and array values, and EXPLAIN's
-    header. ExecutionParameters fill the ? placeholders."""
+    header. ExecutionParameters fill the ? placeholders. A decimal literal
+    is a DOUBLE, as on Athena."""
     from botocore.exceptions import ClientError
 
     athena, s3 = athena_client(engines), engines.local.target().client("s3")
@@ -751,6 +751,15 @@ def test_results_are_written_and_read_back_as_athena_writes_them(engines: Engine
     plan = athena.get_query_results(QueryExecutionId=explained["QueryExecutionId"])
     plan = plan["ResultSet"]["Rows"]
     assert plan[0]["Data"][0]["VarCharValue"] == "Query Plan" and len(plan) > 1
+
+    # a decimal literal is a DOUBLE on Athena (a DECIMAL is DECIMAL '0.5')
+    doubles = athena.start_query_execution(
+        QueryString="select 1 / 0.0, 0 / 0.0, typeof(.5), typeof(decimal '0.5')", WorkGroup="stedi"
+    )
+    assert finished(engines, doubles["QueryExecutionId"])["Status"]["State"] == "SUCCEEDED"
+    rows = athena.get_query_results(QueryExecutionId=doubles["QueryExecutionId"])
+    values = [cell["VarCharValue"] for cell in rows["ResultSet"]["Rows"][1]["Data"]]
+    assert values == ["Infinity", "NaN", "double", "decimal(1,1)"]
 
     shown = athena.start_query_execution(
         QueryString="show tables in stedi_curated", WorkGroup="stedi"

@@ -101,14 +101,6 @@ def _table_name(text: str) -> tuple[str, str]:
 Action = TrinoStatement | GlueStatement | Unload
 
 
-def insert_target(action: Action) -> tuple[str, str] | None:
-    """The (database, table) an INSERT INTO writes; None for anything else."""
-    if not isinstance(action, TrinoStatement):
-        return None
-    match = re.match(r"insert\s+into\s+([^\s(]+)", strip_leading_comments(action.sql), re.I)
-    return _table_name(match.group(1)) if match else None
-
-
 # The SubstatementTypes that write files and report them in a manifest.
 WRITES = frozenset({"CREATE_TABLE_AS_SELECT", "INSERT", "UNLOAD"})
 # written_table's database for an UNLOAD, whose "table" is its S3 location
@@ -154,6 +146,23 @@ def bind_parameters(sql: str, parameters: list[str]) -> str:
         )
     values = iter(parameters)
     return _PLACEHOLDER.sub(lambda match: match.group(1) or next(values), sql)
+
+
+# A decimal literal (1.5, 1., .5: no exponent), outside string literals,
+# quoted identifiers and comments.
+_DECIMAL_LITERAL = re.compile(
+    r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/)"""
+    r"|(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])",
+    re.DOTALL,
+)
+
+
+def decimal_literals_as_double(sql: str) -> str:
+    """Athena reads a decimal literal such as 0.5 as a DOUBLE (a DECIMAL
+    is written DECIMAL '0.5', as its data type considerations say), where
+    Trino reads a DECIMAL: 1 / 0.0 is Infinity on Athena, a division by
+    zero on Trino. Each gets an exponent, Trino's mark of a DOUBLE."""
+    return _DECIMAL_LITERAL.sub(lambda match: match.group(1) or match.group(2) + "E0", sql)
 
 
 def _string_literal(text: str) -> str:
@@ -701,7 +710,7 @@ def translate(sql: str, tables_location: str | None = None) -> Action:
     if re.match(r"create\s+external\s+table\b", lowered):
         return _create_external_table(statement)
     if re.match(r"unload\s*\(", lowered):
-        return _unload(statement)
+        return _unload(decimal_literals_as_double(statement))
     if match := _SET_TBLPROPERTIES.match(statement):
         return _set_tblproperties(match)
     if match := _DROP_PARTITION.match(statement):
@@ -714,6 +723,7 @@ def translate(sql: str, tables_location: str | None = None) -> Action:
         return _add_partitions(match)
     if match := _MSCK_REPAIR.match(statement):
         return _msck_repair(match)
+    statement = decimal_literals_as_double(statement)
     if match := _CTAS.match(statement):
         return _ctas(statement, match, tables_location)
     if match := _CREATE_VIEW.match(statement):
