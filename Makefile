@@ -20,7 +20,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # Let dbt and sqlfluff find the project without a ~/.dbt folder.
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: install venv run run-athena-local athena-local spark-s3 test lint pytest pytest-spark pytest-athena pytest-fast java-check spark-archive browser trino docs lock clean help
+.PHONY: install venv run run-athena-local athena-local conformance-athena spark-s3 test lint pytest pytest-spark pytest-athena pytest-fast java-check spark-archive browser trino docs lock clean help
 
 help:
 	@echo "make run   - build the lakehouse on local Spark (generates data if none)"
@@ -30,6 +30,7 @@ help:
 	@echo "make pytest-fast - the tests that need no Java, Trino, AWS server or browser"
 	@echo "make run-athena-local ARGS=\"--landing-root DIR\" - the athena target on a local Trino"
 	@echo "make athena-local - a local Athena that stays up (state in .athena-local) until Ctrl-C"
+	@echo "make conformance-athena - dbt-athena's own functional tests on the local Athena"
 	@echo "make trino - install the local Trino the tests run the Athena SQL on (once, ~450 MB)"
 	@echo "make lock  - re-resolve requirements.in into requirements.txt"
 	@echo "make clean - remove the venv, Spark state, generated data and dbt output"
@@ -95,6 +96,12 @@ run-athena-local: trino
 # restarts, and any client can query it; source .athena-local/env.sh.
 athena-local: trino
 	$(BIN)/python -m scripts.serve_athena_local $(ARGS)
+
+# dbt-athena's own functional tests (its PyPI source release, SHA-256
+# checked, cached in .cache/) against the local Athena; about 15 minutes.
+# The result is recorded in docs/athena-conformance.md.
+conformance-athena: trino
+	$(BIN)/python -m scripts.devtools.athena_conformance $(ARGS)
 
 # hadoop-aws for the local target's Spark on s3:// landing roots: about
 # 270 MB from Maven Central once, SHA-256 checked, cached in .cache/jars.

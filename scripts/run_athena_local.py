@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -188,6 +188,7 @@ def local_athena(
     trino_properties: Mapping[str, str] | None = None,
     limits: AthenaLimits = ATHENAS_LIMITS,
     keep_state: bool = False,
+    runner_policy: dict[str, Any] | None = None,
 ) -> Iterator[LocalAthena]:
     """moto, Trino and the Athena service on 127.0.0.1, with the bucket,
     databases, work group and pseudonym key bootstrapped; all stopped on
@@ -204,7 +205,9 @@ def local_athena(
     outlives the command: S3, Glue, IAM and the work groups are saved
     there as the servers stop and restored as they start, with the IAM
     users' keys, the query history and the ports (the same endpoints
-    after a restart)."""
+    after a restart). ``runner_policy``: the runner's, instead of
+    deploy/'s (the policy document; dbt-athena's own tests make schemas of
+    their own)."""
     heap = trino_memory(heap)
     saved = dict(os.environ)
     os.environ.update(fake_aws_environment())
@@ -224,8 +227,9 @@ def local_athena(
             principals = state.principals() if state else None
             if principals is None:
                 iam, values = target.client("iam"), local_policy_values(bucket, REGION)
+                runs_as = runner_policy or render_policy(RUNNER_POLICY, values)
                 principals = (
-                    create_principal(iam, RUNNER_USER, render_policy(RUNNER_POLICY, values)),
+                    create_principal(iam, RUNNER_USER, runs_as),
                     create_principal(iam, CONSUMER_USER, render_policy(CONSUMER_POLICY, values)),
                 )
                 if state:
@@ -374,20 +378,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             "%s has no customer/, accelerometer/ and step_trainer/ folders of *.json", landing_root
         )
         return 2
+    return in_work_folder(
+        args.work_dir,
+        "stedi-athena-",
+        lambda work: run(landing_root, work, not args.no_enforce_consent_date, args.trino_memory),
+    )
+
+
+def in_work_folder(
+    work_dir: Path | None,
+    prefix: str,
+    job: Callable[[Path], int],
+    setup_errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """``job``'s exit code, run in ``work_dir`` (made if needed) or else in a
+    temporary folder; a set-up error (Trino's, or ``setup_errors``) or
+    Ctrl-C ends it with one line."""
     try:
-        if args.work_dir:
-            args.work_dir.mkdir(parents=True, exist_ok=True)
-            return run(
-                landing_root,
-                args.work_dir.resolve(),
-                not args.no_enforce_consent_date,
-                args.trino_memory,
-            )
-        with tempfile.TemporaryDirectory(prefix="stedi-athena-") as work:
-            return run(
-                landing_root, Path(work), not args.no_enforce_consent_date, args.trino_memory
-            )
-    except TrinoSetupError as error:
+        if work_dir:
+            work_dir.mkdir(parents=True, exist_ok=True)
+            return job(work_dir.resolve())
+        with tempfile.TemporaryDirectory(prefix=prefix) as work:
+            return job(Path(work))
+    except (TrinoSetupError, *setup_errors) as error:
         LOG.error("%s", error)
         return 2
     except KeyboardInterrupt:
