@@ -22,8 +22,16 @@ time and the peak memory of the whole tree (Spark's JVM included):
   scale. A first build warms it up (as a cluster's engine would be); then
   the full build (--full-refresh), an incremental run after 1% new data, a
   run with nothing new and a one-model run, each against that full build.
+- with `--engines ... athena-local`, the athena target on the local Athena
+  (moto's S3 and Glue, Trino, the Athena API; scripts/run_athena_local.py)
+  with its defaults (Trino sized to the machine, spilling to disk), started
+  once per scale: the landing files loaded to its S3 (not timed), the full
+  build, then the loader's upload of 1% new data and the incremental build.
+  Its peak memory is that of every process of the stand-in with dbt.
 The row counts of the five trusted and curated tables must be equal across
-the engines run, or the benchmark fails (exit 1). Writes benchmark.md, a table of
+the engines run, or the benchmark fails (exit 1). With `--add`, the
+measurements of engines and scales not run now are kept from the last
+results, and the counts are compared with theirs too. Writes benchmark.md, a table of
 the results, and benchmark.svg/.png, time against scale, to the results
 folder. A benchmark, not a test: it measures and reports.
 """
@@ -50,7 +58,10 @@ from scripts.common import dbt_invoke, spark_jvm_options
 from scripts.common.cli_logging import configure_logging
 from scripts.devtools import spark_class_archive
 from scripts.generate_landing import GeneratorConfig, generate, next_day_after_readings_ms
+from scripts.load_landing import LoadOptions, load
+from scripts.run_athena_local import local_athena
 from scripts.services.spark_thrift_server import spark_thrift_server
+from scripts.services.trino_server import query
 
 LOG = logging.getLogger("benchmark_lakehouse")
 TABLES = tuple(table for _, table in BUILT_TABLES)
@@ -67,6 +78,11 @@ THRIFT_BUILD = "dbt build" + ON_THRIFT
 THRIFT_INCREMENTAL_RUN = INCREMENTAL_RUN + ON_THRIFT
 THRIFT_NOTHING_NEW_RUN = NOTHING_NEW_RUN + ON_THRIFT
 THRIFT_ONE_MODEL_RUN = ONE_MODEL_RUN + ON_THRIFT
+# The athena target on the local Athena (--engines athena-local); its
+# incremental build's share is of its own full build.
+ON_ATHENA = ", local Athena"
+ATHENA_BUILD = "dbt build" + ON_ATHENA
+ATHENA_INCREMENTAL_BUILD = INCREMENTAL_BUILD + ON_ATHENA
 PLOTTED = (
     "dbt build",
     "PySpark (hand-written)",
@@ -75,6 +91,8 @@ PLOTTED = (
     INCREMENTAL_RUN,
     THRIFT_BUILD,
     THRIFT_INCREMENTAL_RUN,
+    ATHENA_BUILD,
+    ATHENA_INCREMENTAL_BUILD,
 )
 ENGINES = (
     *PLOTTED[:5],
@@ -84,7 +102,10 @@ ENGINES = (
     THRIFT_INCREMENTAL_RUN,
     THRIFT_NOTHING_NEW_RUN,
     THRIFT_ONE_MODEL_RUN,
+    ATHENA_BUILD,
+    ATHENA_INCREMENTAL_BUILD,
 )
+FULL_BUILDS = ("dbt build", THRIFT_BUILD, ATHENA_BUILD)
 COLOURS = {
     "dbt build": "#d1495b",
     "PySpark (hand-written)": "#00798c",
@@ -93,8 +114,11 @@ COLOURS = {
     INCREMENTAL_RUN: "#66a182",
     THRIFT_BUILD: "#2e4057",
     THRIFT_INCREMENTAL_RUN: "#a0a0a0",
+    ATHENA_BUILD: "#f26419",
+    ATHENA_INCREMENTAL_BUILD: "#33658a",
 }
 INCREMENT_SHARE = 0.01
+PLOT_WIDTH, PLOT_HEIGHT = 880, 440
 
 
 @dataclass
@@ -135,10 +159,15 @@ def tree_rss(root: int) -> int:
 
 
 def measured(
-    command: list[str], env: dict[str, str], log: Path, also: Sequence[int] = ()
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    also: Sequence[int] = (),
+    tree: int | None = None,
 ) -> tuple[float, int, str]:
     """Run a command; its wall seconds, the peak memory of its process tree
     and of the trees of the processes ``also`` (e.g. a server it talks to),
+    or of the tree of ``tree`` alone (a process the command runs under),
     sampled every 0.2 s, and its standard output. Fails on a non-zero exit."""
     peak = 0
     started = time.perf_counter()
@@ -155,7 +184,8 @@ def measured(
         reader = threading.Thread(target=lambda: output.append(process.stdout.read()))  # type: ignore[union-attr]
         reader.start()
         while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid) + sum(tree_rss(pid) for pid in also))
+            roots = [tree] if tree is not None else [process.pid, *also]
+            peak = max(peak, sum(tree_rss(pid) for pid in roots))
             time.sleep(0.2)
         reader.join()
     seconds = time.perf_counter() - started
@@ -220,9 +250,13 @@ def dbt_runner(
     env: dict[str, str],
     target_args: Sequence[str] = (),
     server_pid: int | None = None,
+    landing_root: str | None = None,
+    tree: int | None = None,
 ) -> Callable[..., tuple[float, int]]:
     """A function that runs one timed dbt command in run_dir (its log in
-    run_dir/<name>.log) and returns its seconds and peak memory."""
+    run_dir/<name>.log) and returns its seconds and peak memory (with a
+    server's, or of ``tree``: see measured). ``landing_root``: default
+    run_dir/landing."""
     dbt = str(Path(sys.executable).parent / "dbt")
 
     def dbt_command(name: str, *args: str) -> tuple[float, int]:
@@ -236,11 +270,12 @@ def dbt_runner(
                 str(run_dir / "target"),
                 "--log-path",
                 str(run_dir / "logs"),
-                *dbt_invoke.dbt_vars({"landing_root": str(run_dir / "landing")}),
+                *dbt_invoke.dbt_vars({"landing_root": landing_root or str(run_dir / "landing")}),
             ],
             env,
             run_dir / f"{name}.log",
             also=() if server_pid is None else (server_pid,),
+            tree=tree,
         )
         return seconds, peak
 
@@ -349,6 +384,52 @@ def thrift_table_counts(port: int) -> dict[str, int]:
         connection.close()
 
 
+def run_athena_local(scale: float, landing: Path, work: Path) -> list[Measurement]:
+    """The athena target on the local Athena, started once with its
+    defaults: the full build, then the incremental build after 1% new data
+    (each upload to its S3 is not timed)."""
+    run_dir = work / f"scale-{scale:g}" / "athena-local"
+    run_landing = prepared_run_dir(landing, run_dir)
+    servers = run_dir / "servers"
+    servers.mkdir()
+    with local_athena(servers) as local:
+        options = LoadOptions(bucket=local.bucket)
+
+        def upload() -> None:
+            started = time.monotonic()
+            summary = load(run_landing, local.target(), options)
+            if summary.exit_code != 0:
+                raise RuntimeError(f"loading {run_landing} failed: {summary.report()}")
+            LOG.info("scale %g: %s (%.0f s)", scale, summary.report(), time.monotonic() - started)
+
+        upload()
+        # the benchmark's process runs the Athena API and is the parent of
+        # moto, Trino and dbt: its tree is the stand-in with dbt
+        dbt_command = dbt_runner(
+            run_dir,
+            local.environment(),
+            ("--target", "athena"),
+            landing_root=f"s3://{local.bucket}/landing",
+            tree=os.getpid(),
+        )
+        build = measurement(
+            ATHENA_BUILD, scale, run_dir, dbt_command("build", *dbt_invoke.PRODUCTION_BUILD)
+        )
+        build.counts = {
+            table: int(query(local.trino_url, f"select count(*) from {schema}.{table}").rows[0][0])
+            for schema, table in BUILT_TABLES
+        }
+        add_increment(run_landing, scale, 1)
+        upload()
+        incremental = measurement(
+            ATHENA_INCREMENTAL_BUILD,
+            scale,
+            run_dir,
+            dbt_command("increment1", *dbt_invoke.PRODUCTION_BUILD),
+        )
+    return [build, incremental]
+
+
 def dbt_table_counts(dbt: str, env: dict[str, str], run_dir: Path) -> dict[str, int]:
     """Row counts of the built tables, through `dbt show` on the warehouse."""
     query = " union all ".join(
@@ -425,8 +506,23 @@ def run_duckdb(scale: float, landing: Path, compiled: Path, work: Path) -> Measu
     return Measurement("DuckDB", scale, seconds, peak, counts)
 
 
+def earlier_measurements(path: Path) -> list[Measurement]:
+    """The measurements of the last results (none if there are none)."""
+    if not path.exists():
+        return []
+    return [Measurement(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def gib(size: int) -> str:
     return f"{size / 1024**3:.2f}"
+
+
+def full_build_of(engine: str) -> str:
+    """The full build a command's time is a share of: a Thrift server's and
+    the local Athena's runs are of their own."""
+    if ON_THRIFT in engine:
+        return THRIFT_BUILD
+    return ATHENA_BUILD if ON_ATHENA in engine else "dbt build"
 
 
 def markdown(measurements: list[Measurement], machine: str) -> str:
@@ -441,8 +537,7 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
     for scale in scales:
         for engine in ENGINES:
             item = by_key.get((engine, scale))
-            # a Thrift server's runs against its own full build
-            base = by_key.get((THRIFT_BUILD if ON_THRIFT in engine else "dbt build", scale))
+            base = by_key.get((full_build_of(engine), scale))
             if item:
                 ratio = f"{item.seconds / base.seconds:.2f}" if base else "-"
                 lines.append(
@@ -455,6 +550,14 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
             "Thrift server rows: the spark target against a local Spark Thrift server"
             " started once per scale and warmed up by a first build; x its own full"
             " build; peak memory of dbt and the server together.",
+        ]
+    if any(ON_ATHENA in item.engine for item in measurements):
+        lines += [
+            "",
+            "Local Athena rows: the athena target on the local Athena (moto's S3 and Glue,"
+            " Trino on one node, the Athena API) with its defaults, started once per scale;"
+            " the incremental build x its own full build; peak memory of every process of"
+            " the stand-in with dbt.",
         ]
     lines += [
         "",
@@ -472,6 +575,8 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
             THRIFT_BUILD,
             THRIFT_INCREMENTAL_RUN,
             THRIFT_NOTHING_NEW_RUN,
+            ATHENA_BUILD,
+            ATHENA_INCREMENTAL_BUILD,
         ):
             if (engine, scale) not in by_key:
                 continue
@@ -482,22 +587,28 @@ def markdown(measurements: list[Measurement], machine: str) -> str:
                 f" | {phases.get('seed', 0) + phases.get('operation', 0):.1f} |"
             )
     lines += ["", "dbt model time (the model's own execution) and rows:", ""]
-    lines += ["| scale | model | rows | seconds | rows/s |", "|---:|---|---:|---:|---:|"]
+    lines += [
+        "| scale | build | model | rows | seconds | rows/s |",
+        "|---:|---|---|---:|---:|---:|",
+    ]
     for scale in scales:
-        dbt_run = by_key.get(("dbt build", scale)) or by_key.get((THRIFT_BUILD, scale))
-        if dbt_run is None:
-            continue
-        for model, seconds in sorted(dbt_run.model_seconds.items(), key=lambda item: -item[1]):
-            rows = dbt_run.counts.get(model)
-            rate = f"{rows / seconds:,.0f}" if rows is not None and seconds else "-"
-            shown = f"{rows:,}" if rows is not None else "-"
-            lines.append(f"| {scale:g} | {model} | {shown} | {seconds:.1f} | {rate} |")
+        for engine in FULL_BUILDS:
+            dbt_run = by_key.get((engine, scale))
+            if dbt_run is None:
+                continue
+            for model, seconds in sorted(dbt_run.model_seconds.items(), key=lambda item: -item[1]):
+                rows = dbt_run.counts.get(model)
+                rate = f"{rows / seconds:,.0f}" if rows is not None and seconds else "-"
+                shown = f"{rows:,}" if rows is not None else "-"
+                lines.append(
+                    f"| {scale:g} | {engine} | {model} | {shown} | {seconds:.1f} | {rate} |"
+                )
     return "\n".join(lines)
 
 
 def svg_plot(measurements: list[Measurement]) -> str:
     """Seconds against scale, one line per engine, as SVG."""
-    width, height, left, bottom, top, right = 800, 440, 70, 60, 40, 260
+    width, height, left, bottom, top, right = PLOT_WIDTH, PLOT_HEIGHT, 70, 60, 40, 340
     scales = sorted({item.scale for item in measurements})
     top_seconds = max(item.seconds for item in measurements) * 1.1
 
@@ -532,12 +643,11 @@ def svg_plot(measurements: list[Measurement]) -> str:
             f'<line x1="{left}" y1="{y(seconds)}" x2="{width - right}" y2="{y(seconds)}"'
             ' stroke="#ddd"/>'
         )
-    for index, engine in enumerate(PLOTTED):
+    drawn = [engine for engine in PLOTTED if any(item.engine == engine for item in measurements)]
+    for index, engine in enumerate(drawn):
         points = sorted(
             (item.scale, item.seconds) for item in measurements if item.engine == engine
         )
-        if not points:
-            continue
         colour = COLOURS[engine]
         path = " ".join(f"{x(scale):.1f},{y(seconds):.1f}" for scale, seconds in points)
         parts.append(
@@ -570,7 +680,7 @@ def render_png(svg: Path, png: Path) -> bool:
             "--disable-gpu",
             "--hide-scrollbars",
             f"--screenshot={png}",
-            "--window-size=800,440",
+            f"--window-size={PLOT_WIDTH},{PLOT_HEIGHT}",
             svg.resolve().as_uri(),
         ],
         check=True,
@@ -619,10 +729,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--engines",
         nargs="+",
-        choices=["dbt", "pyspark", "duckdb", "dbt-thrift"],
+        choices=["dbt", "pyspark", "duckdb", "dbt-thrift", "athena-local"],
         default=["dbt", "pyspark", "duckdb"],
         help="what to run (default dbt, pyspark and duckdb; dbt-thrift adds the same"
-        " project on a local Spark Thrift server; counts are compared across those run)",
+        " project on a local Spark Thrift server, athena-local the athena target on the"
+        " local Athena; counts are compared across those run)",
+    )
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="keep the last results' measurements of the engines and scales not run now"
+        " (and compare their counts too)",
     )
     return parser.parse_args(argv)
 
@@ -640,6 +757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         compile_for_athena(compiled)
     measurements: list[Measurement] = []
     failures: list[str] = []
+    kept = earlier_measurements(args.results / "benchmark.json") if args.add else []
     for scale in args.scales:
         landing = landing_for(scale, work)
         for engine in args.engines:
@@ -647,6 +765,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 items = run_dbt(scale, landing, work)
             elif engine == "dbt-thrift":
                 items = run_dbt_thrift(scale, landing, work)
+            elif engine == "athena-local":
+                items = run_athena_local(scale, landing, work)
             elif engine == "pyspark":
                 items = [run_pyspark(scale, landing, work)]
             else:
@@ -664,12 +784,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the full builds over the same landing data (the incremental runs
         # see more data and are checked by tests/python/test_incremental.py)
         counts = {
-            item.engine: item.counts for item in measurements if item.scale == scale and item.counts
+            item.engine: item.counts
+            for item in [*kept, *measurements]
+            if item.scale == scale and item.counts
         }
         if len({json.dumps(value, sort_keys=True) for value in counts.values()}) > 1:
             failures.append(f"scale {scale:g}: row counts differ: {counts}")
+    measured_now = {(item.engine, item.scale) for item in measurements}
+    measurements = [
+        *(item for item in kept if (item.engine, item.scale) not in measured_now),
+        *measurements,
+    ]
+    measurements.sort(key=lambda item: item.scale)
     args.results.mkdir(parents=True, exist_ok=True)
-    dbt_engines = {"dbt", "dbt-thrift"} & set(args.engines)
+    dbt_engines = {"dbt", "dbt-thrift", "athena-local"} & set(args.engines)
     report = markdown(measurements, machine_description()) if dbt_engines else ""
     (args.results / "benchmark.md").write_text(report + "\n", encoding="utf-8")
     (args.results / "benchmark.json").write_text(

@@ -54,3 +54,30 @@ def test_peak_memory_covers_the_whole_process_tree(tmp_path: Path) -> None:
     seconds, peak, _ = benchmark_lakehouse.measured(command, {}, tmp_path / "log")
     assert seconds >= 2
     assert peak >= 300 * 1024 * 1024
+
+
+def test_a_tree_peak_counts_the_process_the_command_runs_under_once(tmp_path: Path) -> None:
+    """The local Athena's peak: the benchmark's own tree (the API, moto,
+    Trino and dbt all run under it), dbt counted once."""
+    import os
+
+    own = benchmark_lakehouse.tree_rss(os.getpid())
+    child = "import time; block = bytearray(300 * 1024 * 1024); time.sleep(2)"
+    _, peak, _ = benchmark_lakehouse.measured(
+        [sys.executable, "-c", child], {}, tmp_path / "log", tree=os.getpid()
+    )
+    assert own + 300 * 1024 * 1024 <= peak < own + 2 * 300 * 1024 * 1024
+
+
+def test_the_local_athenas_runs_are_shares_of_its_own_full_build() -> None:
+    measurement = benchmark_lakehouse.Measurement
+    report = benchmark_lakehouse.markdown(
+        [
+            measurement("dbt build", 1, 50.0, 0),
+            measurement(benchmark_lakehouse.ATHENA_BUILD, 1, 80.0, 0),
+            measurement(benchmark_lakehouse.ATHENA_INCREMENTAL_BUILD, 1, 40.0, 0),
+        ],
+        "a machine",
+    )
+    assert "| 1 | dbt build, incremental (+1%), local Athena | 40.0 | 0.00 | 0.50 |" in report
+    assert "Local Athena rows:" in report
