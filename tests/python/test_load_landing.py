@@ -531,7 +531,16 @@ def test_sigterm_and_sigint_abort_the_open_upload_with_one_line(
     assert len(errors) == 1 and signal.Signals(signal_number).name in errors[0], text
     s3 = target.client("s3")
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-    assert object_keys(target, bucket) == set()
+    # No partial object. On a fast machine the last parts can land and the
+    # upload complete between the signal and the abort: then the object is
+    # the whole file, as a rerun would leave it.
+    key = "landing/accelerometer/big.json"
+    assert object_keys(target, bucket) <= {key}
+    if object_keys(target, bucket):
+        assert (
+            object_bytes(target, bucket, key)
+            == (tmp_path / "landing" / "accelerometer" / "big.json").read_bytes()
+        )
 
 
 def test_dry_run_uploads_nothing(tmp_path: Path, target: AwsTarget, bucket: str) -> None:
