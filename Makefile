@@ -98,7 +98,7 @@ athena-local: trino
 	$(BIN)/python -m scripts.serve_athena_local $(ARGS)
 
 # dbt-athena's own functional tests (its PyPI source release, SHA-256
-# checked, cached in .cache/) against the local Athena; about 15 minutes.
+# checked, cached in .cache/) against the local Athena; about 6 minutes.
 # The result is recorded in docs/athena-conformance.md.
 conformance-athena: trino
 	$(BIN)/python -m scripts.devtools.athena_conformance $(ARGS)

@@ -168,8 +168,8 @@ def outcomes(junit: Path) -> list[Outcome]:
             element = case.find(kind)
             if element is not None:
                 result = name
-                message = (element.get("message") or "").strip().splitlines()[0:1]
-                message = message[0][:300] if message else ""
+                first_lines = (element.get("message") or "").strip().splitlines()
+                message = first_lines[0][:300] if first_lines else ""
                 break
         found.append(Outcome(test, result, message))
     return found
@@ -215,9 +215,8 @@ def run(selection: Sequence[str], work: Path) -> int:
     files = sorted(
         str(path.relative_to(suite))
         for path in adapter.rglob("test_*.py")
-        if str(path.relative_to(adapter)) not in LEFT_OUT_FILES and path.parent.name != "utils"
+        if str(path.relative_to(adapter)) not in LEFT_OUT_FILES
     )
-    files += [f"{SUITE}/utils/test_utils.py"]
     junit = work / "junit.xml"
     command = [
         sys.executable,

@@ -127,10 +127,11 @@ def written_table(action: Action, schema: str | None) -> tuple[str, str] | None:
     return _table_name(name)
 
 
-# ?, outside string literals, quoted identifiers and comments
-_PLACEHOLDER = re.compile(
-    r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/)|\?""", re.DOTALL
-)
+# String literals, quoted identifiers and comments: text a rewrite of the
+# SQL around them must leave as it is (group 1 of the patterns below).
+_LEFT_AS_IS = r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/)"""
+# ?, outside them
+_PLACEHOLDER = re.compile(_LEFT_AS_IS + r"|\?", re.DOTALL)
 
 
 def bind_parameters(sql: str, parameters: list[str]) -> str:
@@ -148,13 +149,8 @@ def bind_parameters(sql: str, parameters: list[str]) -> str:
     return _PLACEHOLDER.sub(lambda match: match.group(1) or next(values), sql)
 
 
-# A decimal literal (1.5, 1., .5: no exponent), outside string literals,
-# quoted identifiers and comments.
-_DECIMAL_LITERAL = re.compile(
-    r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/)"""
-    r"|(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])",
-    re.DOTALL,
-)
+# A decimal literal (1.5, 1., .5: no exponent), outside them
+_DECIMAL_LITERAL = re.compile(_LEFT_AS_IS + r"|(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])", re.DOTALL)
 
 
 def decimal_literals_as_double(sql: str) -> str:
