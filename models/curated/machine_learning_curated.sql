@@ -16,7 +16,7 @@ with
 
 accelerometer_readings as (
     select * from {{ ref('accelerometer_trusted') }}
-    {%- if is_incremental() %}
+    {%- if is_incremental_with_state() %}
     where {{ reading_date_in(rebuilt_dates) }}
     {%- endif %}
 ),
@@ -27,7 +27,7 @@ customers as (
 
 step_trainer_readings as (
     select * from {{ ref('step_trainer_trusted') }}
-    {%- if is_incremental() %}
+    {%- if is_incremental_with_state() %}
     where {{ reading_date_in(rebuilt_dates) }}
     {%- endif %}
 ),

@@ -8,7 +8,7 @@ with
 
 screened_readings as (
     select * from {{ ref('step_trainer_screened') }}
-    {%- if is_incremental() %}
+    {%- if is_incremental_with_state() %}
     where {{ reading_date_in(rebuilt_dates) }}
     {%- endif %}
 ),

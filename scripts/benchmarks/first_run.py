@@ -28,7 +28,7 @@ from scripts.common.cli_logging import configure_logging
 from scripts.common.project_paths import PROJECT_DIR
 
 LOG = logging.getLogger("first_run")
-# The first line print_zone_summary (macros/print_zone_summary.sql) prints.
+# The first line print_zone_summary (macros/operations/print_zone_summary.sql) prints.
 SUMMARY_LINE = "STEDI lakehouse: rows per zone"
 GOAL_SECONDS = 240.0
 

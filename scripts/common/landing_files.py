@@ -34,7 +34,7 @@ DATA_FILE_SUFFIXES = (".json", ".json.gz")
 CHUNK_BYTES = 8 * 1024 * 1024
 MIB = 1024 * 1024
 # What the landing rulebook trims around a line: JSON's whitespace and the
-# byte order mark (macros/landing_records.sql).
+# byte order mark (macros/landing/landing_records.sql).
 _LINE_PADDING = b" \t\r\n"
 _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 

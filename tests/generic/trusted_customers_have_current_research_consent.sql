@@ -6,16 +6,18 @@
     screening models. -#}
 with
 
-{{ landing_record_ctes('customer', prefix='customer_') }},
+customer_records as (
+    select * from {{ ref('int_customer_records') }}
+),
 
 landing_records as (
     -- the records as the landing rulebook reads them; every other step is
     -- recomputed here
     select
-        {{ normalize_email('email') }} as email,
-        {{ parse_bigint('lastupdatedate') }} as last_update_ms,
-        sharewithresearchasofdate as research_consent_ms
-    from customer_landing_records
+        {{ normalize_email('raw_email') }} as email,
+        {{ parse_bigint('raw_last_update_date') }} as last_update_ms,
+        raw_research_consent as research_consent_ms
+    from customer_records
     where not is_malformed
 ),
 

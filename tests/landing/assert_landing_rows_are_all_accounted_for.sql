@@ -1,19 +1,18 @@
 -- For each data set: landing records = trusted rows + rejected rows (each
 -- with its reason). A landing record is a delivered line of a data file
--- that is not blank (the landing rulebook). Returns the data sets where rows
+-- that is not blank (the landing rulebook's record views,
+-- int_<data set>_records). Returns the data sets where rows
 -- appeared or went missing.
 {%- set data_sets = ['customer', 'accelerometer', 'step_trainer'] %}
 with
 
-{% for data_set in data_sets -%}
-{{ landing_record_ctes(data_set, prefix=data_set ~ '_') }},
-
-{% endfor -%}
 accounts as (
     {%- for data_set in data_sets %}
     select
         '{{ data_set }}' as data_set,
-        (select count(*) as n from {{ data_set }}_landing_records) as landing_rows,
+        (
+            select count(*) as n from {{ ref('int_' ~ data_set ~ '_records') }}
+        ) as landing_rows,
         (select count(*) as n from {{ ref(data_set ~ '_trusted') }}) as trusted_rows,
         (select count(*) as n from {{ ref(data_set ~ '_rejected') }}) as rejected_rows
     {%- if not loop.last %}

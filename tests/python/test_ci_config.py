@@ -172,6 +172,7 @@ def test_description_check_names_what_is_missing(tmp_path: Path, parsed_manifest
     manifest["macros"]["macro.stedi.sha256_hex"]["description"] = ""
     assert check_descriptions.missing_descriptions(manifest) == [
         "macro athena__sha256_hex",
+        "macro default__normalize_email",
         "macro normalize_email",
         "macro sha256_hex",
         "macro spark__sha256_hex",
@@ -194,7 +195,7 @@ def test_yaml_check_rejects_broken_yaml(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
-    """A unit test has no dbt graph, so the screening models' unit tests
+    """A unit test has no dbt graph, so the record views' unit tests
     override landing_keys with the declaration: it must stay the one in
     _landing__sources.yml."""
     from scripts.benchmarks.reference_inputs import landing_keys
@@ -203,21 +204,20 @@ def test_unit_tests_declare_the_landing_keys_of_the_sources_yaml() -> None:
         table: [{"name": name, "keys": [name, *aliases]} for name, aliases in columns.items()]
         for table, columns in landing_keys().items()
     }
-    models = yaml.safe_load(
-        (dbt_invoke.PROJECT_DIR / "models" / "landing" / "_landing__unit_tests.yml").read_text()
-    )
+    unit_tests = dbt_invoke.PROJECT_DIR / "models/intermediate/_intermediate__unit_tests.yml"
+    models = yaml.safe_load(unit_tests.read_text())
     overridden = [
         unit_test
         for unit_test in models["unit_tests"]
         if "landing_keys" in unit_test.get("overrides", {}).get("macros", {})
     ]
     assert {unit_test["model"] for unit_test in overridden} == {
-        "customer_screened",
-        "accelerometer_screened",
-        "step_trainer_screened",
+        "int_customer_records",
+        "int_accelerometer_records",
+        "int_step_trainer_records",
     }
     for unit_test in overridden:
-        source = unit_test["model"].removesuffix("_screened")
+        source = unit_test["model"].removeprefix("int_").removesuffix("_records")
         assert unit_test["overrides"]["macros"]["landing_keys"] == declared[source], unit_test[
             "name"
         ]

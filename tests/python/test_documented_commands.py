@@ -12,7 +12,7 @@ from scripts.common import dbt_invoke
 
 PROJECT = dbt_invoke.PROJECT_DIR
 MODULE = re.compile(r"python\s+-m\s+(scripts(?:\.\w+)+)|from\s+(scripts(?:\.\w+)+)\s+import")
-FILE = re.compile(r"\b(scripts/[\w/]+\.(?:py|sh|mjs))\b")
+FILE = re.compile(r"\b((?:scripts|macros|models|deploy)/[\w/]+\.(?:py|sh|mjs|sql|yml|json))\b")
 MAKE = re.compile(r"`make ([a-z][a-z0-9-]*)")
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):", re.MULTILINE)
 

@@ -164,7 +164,7 @@ def test_a_push_to_main_builds_everything_and_keeps_its_state(
     ]
     nodes = json.loads((state / "manifest.json").read_text(encoding="utf-8"))["nodes"]
     models = {node for node in nodes if node.startswith("model.")}
-    assert len(models) == 11
+    assert len(models) == 16
     assert models <= main_push.step(BUILD_STEP).executed()
     skipped = {step.stood_in for step in main_push.steps if step.outcome == "skipped"}
     assert set(NOT_RUN.values()) <= skipped

@@ -25,7 +25,7 @@
         emptied: the table's write has started, in this run; ":repair" when
         it repairs a write that did not complete, so that the hooks after
         this one rebuild the same dates as the model's query. -#}
-    {%- if not execute or not is_incremental() -%}{{ return('') }}{%- endif -%}
+    {%- if not execute or not is_incremental_with_state() -%}{{ return('') }}{%- endif -%}
     {%- set repair = '' if previous_write_completed() else ':repair' -%}
     {{ return(set_write_mark('started:' ~ invocation_id ~ repair)) }}
 {% endmacro %}
@@ -57,7 +57,7 @@
     {#- False when this incremental table's last write started in another
         run and never completed (or this run repairs such a write): the
         caller then rebuilds every reading date. Says so in one line. -#}
-    {%- if not execute or not is_incremental() -%}{{ return(true) }}{%- endif -%}
+    {%- if not execute or not is_incremental_with_state() -%}{{ return(true) }}{%- endif -%}
     {%- set mark = write_mark(this) -%}
     {%- if mark is none or mark == 'completed' -%}{{ return(true) }}{%- endif -%}
     {%- set own = 'started:' ~ invocation_id -%}
@@ -82,7 +82,6 @@
     {%- endfor -%}
     {{ return(none) }}
 {%- endmacro %}
-
 
 {% macro athena__write_mark(relation) -%}
     {#- The table's parameters in Glue, where Athena's ALTER TABLE SET

@@ -43,11 +43,13 @@
     sha2(concat({{ outer_pad }}, unhex(sha2(concat({{ inner_pad }}, encode(concat('{{ domain }}:', {{ value }}), 'UTF-8')), 256))), 256)
 {%- endmacro %}
 
+
 {% macro spark__xor_key_block(key_block_hex, pad_word) -%}
     {#- The 64-byte key block (128 hex digits) XOR a repeated 4-byte pad
         word (0x36363636 = 909522486, 0x5c5c5c5c = 1549556828), as binary. -#}
     unhex(concat_ws('', transform(sequence(0, 15), i -> lpad(conv(cast(conv(substr({{ key_block_hex }}, i * 8 + 1, 8), 16, 10) as bigint) ^ {{ pad_word }}, 10, 16), 8, '0'))))
 {%- endmacro %}
+
 
 {% macro athena__pseudonymous_key(value, domain) -%}
     lower(to_hex(hmac_sha256(to_utf8(concat('{{ domain }}:', {{ value }})), to_utf8({{ pseudonym_key_secret() }}))))
@@ -73,6 +75,7 @@
         scripts/bootstrap_aws.py writes and only the dbt runner may read. -#}
     (select pseudonym_key from {{ pseudonym_key_relation() }})
 {%- endmacro %}
+
 
 {% macro pseudonym_key_relation() -%}
     {{ target.database }}.{{ target.schema }}_restricted.pseudonym_key

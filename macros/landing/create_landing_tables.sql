@@ -32,15 +32,6 @@
 {% endmacro %}
 
 
-{% macro run_ddl(sql) %}
-    {#- Runs a DDL statement without fetching a result: over Thrift, DDL
-        returns no result set and run_query would fail on it. -#}
-    {% call statement('landing_ddl', fetch_result=False, auto_begin=False) %}
-        {{ sql }}
-    {% endcall %}
-{% endmacro %}
-
-
 {% macro spark__create_landing_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- for node in landing_source_nodes() -%}
@@ -60,7 +51,6 @@
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
-
 
 {% macro athena__create_landing_tables() %}
     {#- External text tables over s3://.../<dataset>/ with one string
@@ -89,7 +79,6 @@
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
-
 
 {% macro default__create_landing_tables() %}
     {{ exceptions.raise_compiler_error(

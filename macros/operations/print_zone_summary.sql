@@ -5,11 +5,11 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
 
     {#- a landing table's rows are its records: the lines of its data files
-        that are not blank (landing_record_ctes) -#}
+        that are not blank (int_<data set>_records) -#}
     {%- set tables = [
-        ('landing', 'customer', '(with ' ~ landing_record_ctes('customer') ~ ' select * from landing_records) as records'),
-        ('landing', 'accelerometer', '(with ' ~ landing_record_ctes('accelerometer') ~ ' select * from landing_records) as records'),
-        ('landing', 'step_trainer', '(with ' ~ landing_record_ctes('step_trainer') ~ ' select * from landing_records) as records'),
+        ('landing', 'customer', ref('int_customer_records')),
+        ('landing', 'accelerometer', ref('int_accelerometer_records')),
+        ('landing', 'step_trainer', ref('int_step_trainer_records')),
         ('trusted', 'customer_trusted', ref('customer_trusted')),
         ('trusted', 'accelerometer_trusted', ref('accelerometer_trusted')),
         ('trusted', 'step_trainer_trusted', ref('step_trainer_trusted')),

@@ -8,117 +8,50 @@
 -- erasure, a new device) since it was screened. Other dates keep their rows.
 {#- After a write that did not complete (incremental_writes.sql), every
     landing file again, and every date rewritten. #}
-{%- set screens_new_files = is_incremental() and previous_write_completed() %}
+{%- set screens_new_files = (
+    is_incremental_with_state() and previous_write_completed()
+) %}
 {%- set new_files = new_landing_files('accelerometer') if screens_new_files else none %}
 
-{#- The imports and the owners (in an incremental run, with the rows screened
-    before): the model's first CTEs, and those of the query that finds the
-    dates to rescreen. That query runs first, so that the dates enter the
-    model's query as literals (see rescreened_reading_dates). #}
-{%- set owner_ctes %}
-{{ landing_record_ctes('accelerometer', new_files) }},
-
-source_readings as (
-    select
-        {{ adapter.quote('user') }} as raw_user,
-        {{ adapter.quote('timestamp') }} as raw_timestamp,
-        x as raw_x,
-        y as raw_y,
-        z as raw_z,
-        {{ landing_record_columns() }}
-    from landing_records
-),
-
-customer_records as (
-    select * from {{ ref('customer_screened') }}
-),
-
-consented_customers as (
-    select * from {{ ref('customer_trusted') }}
-),
-
-{%- if screens_new_files %}
-
-screened_before as (
-    select * from {{ this }}
-),
-{%- endif %}
-
-known_emails as (
-    select distinct email from customer_records
-),
-
-erased_emails as (
-    select distinct email
-    from customer_records
-    where exclusion_reason = 'erased'
-),
-
-owners as (
-    -- what screening needs to know about each e-mail of a customer record
-    select
-        known_emails.email,
-        consented_customers.research_consent_ms,
-        consented_customers.serial_number as owner_serial_number,
-        erased_emails.email is not null as is_erased
-    from known_emails
-    left join consented_customers
-        on known_emails.email = consented_customers.email
-    left join erased_emails
-        on known_emails.email = erased_emails.email
-)
-{%- endset %}
-
-{%- if screens_new_files %}
-{%- set rescreen_ctes %}
-screened_owners as (
-    -- the owner state each verdict was made with, per customer and date
-    -- (a few rows per customer, not one per reading)
-    select distinct
-        user_email,
-        reading_date,
-        is_known_customer,
-        is_erased,
-        research_consent_ms,
-        owner_serial_number
-    from screened_before
-),
-
-rescreened_dates as (
-    -- the dates of the new files' readings
-    select distinct {{ reading_date(parse_bigint('raw_timestamp')) }} as reading_date
-    from source_readings
-
-    union
-
-    -- the dates of readings whose customer changed since they were screened
-    select distinct screened_owners.reading_date
-    from screened_owners
-    left join owners
-        on screened_owners.user_email = owners.email
-    where
-        screened_owners.is_known_customer != (owners.email is not null)
-        or screened_owners.is_erased != coalesce(owners.is_erased, false)
-        or screened_owners.research_consent_ms
-        is distinct from owners.research_consent_ms
-        or screened_owners.owner_serial_number
-        is distinct from owners.owner_serial_number
-)
-{%- endset %}
+{#- The owner state a verdict depends on: the columns of int_customer_owners
+    that each screened row stores, with their value for a reading whose
+    e-mail has no customer record. A run rescreens the dates of readings whose
+    stored state differs from the owner's state now. #}
+{%- set owner_state = {
+    'is_known_customer': 'false',
+    'is_erased': 'false',
+    'research_consent_ms': 'null',
+    'owner_serial_number': 'null',
+} %}
 {%- set rescreened_dates = rescreened_reading_dates(
-    owner_ctes, rescreen_ctes, 'reading_time_ms'
-) %}
-{%- endif %}
+    new_files,
+    records=ref('int_accelerometer_records'),
+    reading_time_column='raw_timestamp',
+    epoch_ms_column='reading_time_ms',
+    holders=ref('int_customer_owners'),
+    holder_key='email',
+    reading_key='user_email',
+    holder_state=owner_state,
+) if screens_new_files else none %}
 
 with
 
-{{ owner_ctes }},
+source_readings as (
+    select * from {{ ref('int_accelerometer_records') }}
+    {%- if screens_new_files %}
+    where {{ is_new_landing_file(new_files) }}
+    {%- endif %}
+),
+
+owners as (
+    select * from {{ ref('int_customer_owners') }}
+),
 
 {%- if screens_new_files %}
 
 rescreened_rows as (
     -- the rescreened dates' rows screened before
-    select * from screened_before
+    select * from {{ this }}
     where {{ reading_date_in(rescreened_dates) }}
 ),
 
@@ -203,9 +136,10 @@ numbered as (
 with_owner as (
     select
         numbered.*,
+        -- the owner state (owner_state above: a missing owner's values)
         owners.research_consent_ms,
         owners.owner_serial_number,
-        owners.email is not null as is_known_customer,
+        coalesce(owners.is_known_customer, false) as is_known_customer,
         coalesce(owners.is_erased, false) as is_erased
     from numbered
     left join owners

@@ -7,147 +7,49 @@
 -- erasure changed since it was screened.
 {#- After a write that did not complete (incremental_writes.sql), every
     landing file again, and every date rewritten. #}
-{%- set screens_new_files = is_incremental() and previous_write_completed() %}
+{%- set screens_new_files = (
+    is_incremental_with_state() and previous_write_completed()
+) %}
 {%- set new_files = new_landing_files('step_trainer') if screens_new_files else none %}
 
-{#- The imports and the devices' holders (in an incremental run, with the
-    rows screened before): the model's first CTEs, and those of the query
-    that finds the dates to rescreen. That query runs first, so that the
-    dates enter the model's query as literals (see rescreened_reading_dates). #}
-{%- set owner_ctes %}
-{{ landing_record_ctes('step_trainer', new_files) }},
-
-source_readings as (
-    select
-        serialnumber as raw_serial_number,
-        sensorreadingtime as raw_sensor_reading_time,
-        distancefromobject as raw_distance_from_object,
-        {{ landing_record_columns() }}
-    from landing_records
-),
-
-customer_records as (
-    select * from {{ ref('customer_screened') }}
-),
-
-consented_customers as (
-    select * from {{ ref('customer_trusted') }}
-),
-
-accelerometer_verdicts as (
-    -- the verdicts accelerometer_trusted copies its readings from: read
-    -- here, this model need not wait for that copy and its tests
-    select * from {{ ref('accelerometer_screened') }}
-),
-
-{%- if screens_new_files %}
-
-screened_before as (
-    select * from {{ this }}
-),
-{%- endif %}
-
-device_owners as (
-    -- who holds each device now: the current record of every e-mail. A
-    -- device held by several customers cannot be attributed to one person.
-    select
-        serial_number,
-        count(distinct email) as owner_count
-    from customer_records
-    where email_record_rank = 1 and email is not null and email != ''
-    group by serial_number
-),
-
-erased_devices as (
-    -- devices whose current holder asked to be forgotten
-    select distinct serial_number
-    from customer_records
-    where email_record_rank = 1 and exclusion_reason = 'erased'
-),
-
-customers_with_readings as (
-    -- the customers with trusted readings (accelerometer_trusted's rows)
-    select distinct user_email
-    from accelerometer_verdicts
-    where exclusion_reason is null
-),
-
-curated_devices as (
-    -- the devices of customers_curated (consented customers with trusted
-    -- readings), one row per device so that no reading is counted twice
-    select
-        consented_customers.serial_number,
-        max(consented_customers.research_consent_ms) as research_consent_ms
-    from consented_customers
-    inner join customers_with_readings
-        on consented_customers.email = customers_with_readings.user_email
-    group by consented_customers.serial_number
-),
-
-devices as (
-    -- what screening needs to know about each device held by a customer
-    -- (erased and curated devices are held by one)
-    select
-        device_owners.serial_number,
-        device_owners.owner_count,
-        curated_devices.research_consent_ms,
-        erased_devices.serial_number is not null as is_erased
-    from device_owners
-    left join curated_devices
-        on device_owners.serial_number = curated_devices.serial_number
-    left join erased_devices
-        on device_owners.serial_number = erased_devices.serial_number
-)
-{%- endset %}
-
-{%- if screens_new_files %}
-{%- set rescreen_ctes %}
-screened_devices as (
-    -- the device state each verdict was made with, per device and date
-    -- (a few rows per device, not one per reading)
-    select distinct
-        serial_number,
-        reading_date,
-        owner_count,
-        is_erased,
-        research_consent_ms
-    from screened_before
-),
-
-rescreened_dates as (
-    -- the dates of the new files' readings
-    select distinct
-        {{ reading_date(parse_bigint('raw_sensor_reading_time')) }} as reading_date
-    from source_readings
-
-    union
-
-    -- the dates of readings whose device changed since they were screened
-    select distinct screened_devices.reading_date
-    from screened_devices
-    left join devices
-        on screened_devices.serial_number = devices.serial_number
-    where
-        screened_devices.owner_count != coalesce(devices.owner_count, 0)
-        or screened_devices.is_erased != coalesce(devices.is_erased, false)
-        or screened_devices.research_consent_ms
-        is distinct from devices.research_consent_ms
-)
-{%- endset %}
+{#- The device state a verdict depends on: the columns of int_device_holders
+    that each screened row stores, with their value for a reading of a device
+    no customer holds. A run rescreens the dates of readings whose stored
+    state differs from the device's state now. #}
+{%- set device_state = {
+    'owner_count': '0',
+    'is_erased': 'false',
+    'research_consent_ms': 'null',
+} %}
 {%- set rescreened_dates = rescreened_reading_dates(
-    owner_ctes, rescreen_ctes, 'sensor_reading_time_ms'
-) %}
-{%- endif %}
+    new_files,
+    records=ref('int_step_trainer_records'),
+    reading_time_column='raw_sensor_reading_time',
+    epoch_ms_column='sensor_reading_time_ms',
+    holders=ref('int_device_holders'),
+    holder_key='serial_number',
+    reading_key='serial_number',
+    holder_state=device_state,
+) if screens_new_files else none %}
 
 with
 
-{{ owner_ctes }},
+source_readings as (
+    select * from {{ ref('int_step_trainer_records') }}
+    {%- if screens_new_files %}
+    where {{ is_new_landing_file(new_files) }}
+    {%- endif %}
+),
+
+devices as (
+    select * from {{ ref('int_device_holders') }}
+),
 
 {%- if screens_new_files %}
 
 rescreened_rows as (
     -- the rescreened dates' rows screened before
-    select * from screened_before
+    select * from {{ this }}
     where {{ reading_date_in(rescreened_dates) }}
 ),
 
@@ -223,6 +125,7 @@ numbered as (
 with_device as (
     select
         numbered.*,
+        -- the device state (device_state above: an unheld device's values)
         devices.research_consent_ms,
         coalesce(devices.owner_count, 0) as owner_count,
         coalesce(devices.is_erased, false) as is_erased

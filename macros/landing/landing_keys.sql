@@ -2,6 +2,7 @@
     called from a macro of the same file when sqlfluff's jinja templater
     renders the models (tests/sqlfluff_athena). -#}
 
+
 {% macro landing_keys(source_name) %}
     {#- The declared columns of a landing source in YAML order, each with
         the JSON keys it is read from: its own name first, then the aliases

@@ -3,7 +3,9 @@
 -- else the first rule the record fails.
 with
 
-{{ landing_record_ctes('customer') }},
+customer_records as (
+    select * from {{ ref('int_customer_records') }}
+),
 
 erasure_requests as (
     select * from {{ ref('erasure_requests') }}
@@ -13,29 +15,29 @@ parsed as (
     select
         -- as delivered
         {{ landing_record_columns() }},
-        customername as raw_customer_name,
-        email as raw_email,
-        registrationdate as raw_registration_date,
-        lastupdatedate as raw_last_update_date,
-        sharewithresearchasofdate as raw_research_consent,
-        sharewithpublicasofdate as raw_public_consent,
-        sharewithfriendsasofdate as raw_friends_consent,
+        raw_customer_name,
+        raw_email,
+        raw_registration_date,
+        raw_last_update_date,
+        raw_research_consent,
+        raw_public_consent,
+        raw_friends_consent,
 
         -- identity
-        {{ normalize_email('email') }} as email,
-        customername as customer_name,
-        phone,
-        birthday as birth_day,
-        {{ trim_whitespace('serialnumber') }} as serial_number,
+        {{ normalize_email('raw_email') }} as email,
+        raw_customer_name as customer_name,
+        raw_phone as phone,
+        raw_birth_day as birth_day,
+        {{ trim_whitespace('raw_serial_number') }} as serial_number,
 
         -- epoch-millisecond dates, kept exact for joins and comparisons
-        {{ parse_bigint('registrationdate') }} as registration_ms,
-        {{ parse_bigint('lastupdatedate') }} as last_update_ms,
-        {{ parse_bigint('sharewithresearchasofdate') }} as research_consent_ms,
-        {{ parse_bigint('sharewithpublicasofdate') }} as public_consent_ms,
-        {{ parse_bigint('sharewithfriendsasofdate') }} as friends_consent_ms
+        {{ parse_bigint('raw_registration_date') }} as registration_ms,
+        {{ parse_bigint('raw_last_update_date') }} as last_update_ms,
+        {{ parse_bigint('raw_research_consent') }} as research_consent_ms,
+        {{ parse_bigint('raw_public_consent') }} as public_consent_ms,
+        {{ parse_bigint('raw_friends_consent') }} as friends_consent_ms
 
-    from landing_records
+    from customer_records
 ),
 
 typed as (

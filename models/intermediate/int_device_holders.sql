@@ -1,0 +1,75 @@
+-- The device-holder rule: what the screening of a step-trainer reading needs
+-- to know about its device. One row per serial number on a customer's current
+-- record; a reading whose serial number has no row here is of an unknown
+-- device. A device held by several customers cannot be attributed to one
+-- person (owner_count > 1); erased and curated devices are held by one.
+with
+
+customer_records as (
+    select * from {{ ref('customer_screened') }}
+),
+
+consented_customers as (
+    select * from {{ ref('customer_trusted') }}
+),
+
+accelerometer_verdicts as (
+    -- the verdicts accelerometer_trusted copies its readings from: read
+    -- here, step_trainer_screened need not wait for that copy and its tests
+    select * from {{ ref('accelerometer_screened') }}
+),
+
+device_owners as (
+    -- who holds each device now: the current record of every e-mail
+    select
+        serial_number,
+        count(distinct email) as owner_count
+    from customer_records
+    where
+        email_record_rank = 1
+        and email is not null and email != ''
+        and serial_number is not null
+    group by serial_number
+),
+
+erased_devices as (
+    -- devices whose current holder asked to be forgotten
+    select distinct serial_number
+    from customer_records
+    where email_record_rank = 1 and exclusion_reason = 'erased'
+),
+
+customers_with_readings as (
+    -- the customers with trusted readings (accelerometer_trusted's rows)
+    select distinct user_email
+    from accelerometer_verdicts
+    where exclusion_reason is null
+),
+
+curated_devices as (
+    -- the devices of customers_curated (consented customers with trusted
+    -- readings), one row per device so that no reading is counted twice
+    select
+        consented_customers.serial_number,
+        max(consented_customers.research_consent_ms) as research_consent_ms
+    from consented_customers
+    inner join customers_with_readings
+        on consented_customers.email = customers_with_readings.user_email
+    group by consented_customers.serial_number
+),
+
+final as (
+    select
+        device_owners.serial_number,
+        device_owners.owner_count,
+        erased_devices.serial_number is not null as is_erased,
+        -- null when the device has no curated holder
+        curated_devices.research_consent_ms
+    from device_owners
+    left join curated_devices
+        on device_owners.serial_number = curated_devices.serial_number
+    left join erased_devices
+        on device_owners.serial_number = erased_devices.serial_number
+)
+
+select * from final
