@@ -416,6 +416,43 @@ class TestDataTestsCatchViolations:
         assert any(name.startswith("no_direct_identifier_columns") for name in failed_nodes(result))
         assert any(name.startswith("no_pii_columns") for name in failed_nodes(result))
 
+    def test_keys_that_are_identifiers_or_plain_hashes_fail_the_build(
+        self, lakehouse: Lakehouse, tampered: list[str]
+    ) -> None:
+        tampered.append("customers_curated")
+        # a customer key that is the unkeyed SHA-256 of the e-mail (anyone
+        # can recompute it), a device key that fell back to the raw serial
+        lakehouse.rows(
+            "insert into stedi_curated.customers_curated"
+            " (customer_key, device_key, research_consent_ms, accelerometer_reading_count)"
+            f" values (sha2('{ANN}', 256), 'dev-ann', 1000, 1)"
+        )
+        result = lakehouse.dbt("test", "--select", "customers_curated")
+        failed = failed_nodes(result)
+        assert any(
+            name.startswith("is_pseudonymous_key_customers_curated_customer") for name in failed
+        )
+        assert any(
+            name.startswith("is_pseudonymous_key_customers_curated_device") for name in failed
+        )
+        assert not any(name.startswith("no_contact_details_in_text") for name in failed)
+
+    def test_an_email_or_phone_number_in_a_curated_text_column_fails_the_build(
+        self, lakehouse: Lakehouse, tampered: list[str]
+    ) -> None:
+        tampered.append("machine_learning_curated")
+        for number, text in enumerate(["801-555-1212", " Ann@Example.com"]):
+            lakehouse.rows(
+                "insert into stedi_curated.machine_learning_curated values"
+                f" ('{text}', {t(9000 + number)}, 1.0, 0.0, 0.0, 251.0,"
+                f" timestamp_millis({t(9000 + number)}), current_timestamp(), date '2022-06-18')"
+            )
+        result = lakehouse.dbt("test", "--select", "machine_learning_curated")
+        failed = failed_nodes(result)
+        assert any(name.startswith("no_contact_details_in_text") for name in failed)
+        # the test reports the column and how many values, never a value
+        assert not any("801-555-1212" in str(item.message) for item in result.result)
+
     @pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
     def test_a_column_change_the_contract_does_not_declare_fails_the_build(
         self, lakehouse: Lakehouse, change: str, tmp_path: Path
