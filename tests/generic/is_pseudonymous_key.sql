@@ -1,15 +1,16 @@
 {% test is_pseudonymous_key(model, column_name) %}
 {#- Fails with every value of the column that is no pseudonymous key: not
-    64 lower-case hex digits (an HMAC-SHA256), or equal to a raw identifier
-    of the landing customer records (an e-mail or a serial number, as
-    delivered or normalized) or to its unkeyed SHA-256. A key that fell back
+    64 lower-case hex digits (an HMAC-SHA256), or equal to an identifier of
+    the landing customer records (an e-mail as delivered or normalized, a
+    serial number as keyed) or to its unkeyed SHA-256. A key that fell back
     to the identifier, or to a plain hash of it that anyone can recompute,
     passes every test of column names; this one reads the values. The
     failing rows name the problem, never the value. -#}
 with
 
 customer_records as (
-    select * from {{ ref('int_customer_records') }}
+    -- parsed once, in a table
+    select * from {{ ref('customer_screened') }}
 ),
 
 keys as (
@@ -21,12 +22,9 @@ keys as (
 identifiers as (
     select raw_email as identifier from customer_records
     union
-    select {{ normalize_email('raw_email') }} as identifier from customer_records
+    select email as identifier from customer_records
     union
-    select raw_serial_number as identifier from customer_records
-    union
-    select {{ trim_whitespace('raw_serial_number') }} as identifier
-    from customer_records
+    select serial_number as identifier from customer_records
 ),
 
 identifier_forms as (

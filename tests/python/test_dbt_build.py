@@ -440,18 +440,27 @@ class TestDataTestsCatchViolations:
     def test_an_email_or_phone_number_in_a_curated_text_column_fails_the_build(
         self, lakehouse: Lakehouse, tampered: list[str]
     ) -> None:
-        tampered.append("machine_learning_curated")
-        for number, text in enumerate(["801-555-1212", " Ann@Example.com"]):
-            lakehouse.rows(
-                "insert into stedi_curated.machine_learning_curated values"
-                f" ('{text}', {t(9000 + number)}, 1.0, 0.0, 0.0, 251.0,"
-                f" timestamp_millis({t(9000 + number)}), current_timestamp(), date '2022-06-18')"
-            )
-        result = lakehouse.dbt("test", "--select", "machine_learning_curated")
-        failed = failed_nodes(result)
-        assert any(name.startswith("no_contact_details_in_text") for name in failed)
+        tampered.extend(["customers_curated", "machine_learning_curated"])
+        lakehouse.rows(
+            "insert into stedi_curated.customers_curated"
+            " (customer_key, device_key, research_consent_ms, accelerometer_reading_count)"
+            f" values ('{'0' * 64}', '801-555-1212', 1000, 1)"
+        )
+        # a text column the ML table should not have, holding an e-mail
+        lakehouse.rows("drop table stedi_curated.machine_learning_curated")
+        lakehouse.rows(
+            "create table stedi_curated.machine_learning_curated using parquet as"
+            f" select '{device('dev-ann')}' as device_key, ' Ann@Example.com' as comment"
+        )
+        result = lakehouse.dbt("test", "--select", "customers_curated", "machine_learning_curated")
+        failed = {name for name in failed_nodes(result) if "no_contact_details" in name}
+        assert failed == {
+            "no_contact_details_in_text_customers_curated_",
+            "no_contact_details_in_text_machine_learning_curated_device_key",
+        }
         # the test reports the column and how many values, never a value
-        assert not any("801-555-1212" in str(item.message) for item in result.result)
+        messages = " ".join(str(item.message) for item in result.result)
+        assert "801-555-1212" not in messages and "Example.com" not in messages
 
     @pytest.mark.parametrize("change", sorted(CONTRACT_BREAKS))
     def test_a_column_change_the_contract_does_not_declare_fails_the_build(
