@@ -40,3 +40,18 @@
         else {{ line }}
     end
 {%- endmacro %}
+
+
+{% macro null_text() %}
+    {#- A null of the engines' text type, where a union's first branch must
+        type a column it has no value for. -#}
+    {{- adapter.dispatch('null_text', 'stedi')() -}}
+{%- endmacro %}
+
+{% macro spark__null_text() -%}
+    cast(null as string)
+{%- endmacro %}
+
+{% macro athena__null_text() -%}
+    cast(null as varchar)
+{%- endmacro %}

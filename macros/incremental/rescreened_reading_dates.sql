@@ -1,6 +1,6 @@
 {% macro rescreened_reading_dates(
     new_files, records, reading_time_column, epoch_ms_column, holders, holder_key,
-    reading_key, holder_state
+    reading_key, holder_state, newly_erased=none
 ) %}
     {#- The reading dates an incremental run of a screening model rescreens,
         the null date as none:
@@ -8,6 +8,10 @@
         - the dates of readings whose holder (the customer of an e-mail, the
           holder of a device) changed since they were screened: the state
           columns each screened row stores differ from the holder's now;
+        - the dates of readings that a new erasure request names where the
+          holder state cannot tell (newly_erased, a condition on the
+          model's rows: readings of no known customer, lines that cannot be
+          parsed);
         - when readings screened without a date because their time lay in
           the future have seen that time come (moved_out_of_null_date), the
           dates they move to and the null date they leave.
@@ -43,6 +47,13 @@
                 is distinct from coalesce(holders.{{ column }}, {{ missing_value }})
                 {%- endfor %}
         ),
+        {%- if newly_erased %}
+        erased_dates as (
+            select distinct reading_date
+            from {{ this }}
+            where {{ newly_erased }}
+        ),
+        {%- endif %}
         moved_readings as (
             select {{ reading_date(epoch_ms_column) }} as reading_date
             from {{ this }}
@@ -52,6 +63,10 @@
         union
         select changed_dates.reading_date from changed_dates
         union
+        {%- if newly_erased %}
+        select erased_dates.reading_date from erased_dates
+        union
+        {%- endif %}
         select moved_readings.reading_date from moved_readings
         union
         select distinct cast(null as date) as reading_date from moved_readings

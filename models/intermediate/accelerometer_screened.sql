@@ -1,11 +1,14 @@
 -- Every landing accelerometer reading, parsed and normalized, with its
 -- verdict: exclusion_reason is null for the readings admitted to
--- accelerometer_trusted, else the first rule it fails.
+-- accelerometer_trusted, else the first rule it fails. A reading of a
+-- customer who asked to be forgotten keeps only the request's hash, the
+-- reason and the file.
 --
 -- Incremental: a run reads only the landing files that are new since the
 -- last one, and rescreens every reading date that holds one of their rows or
 -- a reading whose customer's record changed (consent given or withdrawn,
--- erasure, a new device) since it was screened. Other dates keep their rows.
+-- erasure, a new device) since it was screened, or whose e-mail a new
+-- erasure request names. Other dates keep their rows.
 {#- After a write that did not complete (incremental_writes.sql), every
     landing file again, and every date rewritten. #}
 {%- set screens_new_files = (
@@ -19,7 +22,6 @@
     stored state differs from the owner's state now. #}
 {%- set owner_state = {
     'is_known_customer': 'false',
-    'is_erased': 'false',
     'research_consent_ms': 'null',
     'owner_serial_number': 'null',
 } %}
@@ -32,6 +34,11 @@
     holder_key='email',
     reading_key='user_email',
     holder_state=owner_state,
+    newly_erased=(
+        'erasure_request_sha256 is null and not is_known_customer and '
+        ~ erasure_request_of('user_email', 'line_as_delivered')
+        ~ ' in (select email_sha256 from ' ~ ref('erasure_requests') ~ ')'
+    ),
 ) if screens_new_files else none %}
 
 with
@@ -45,6 +52,12 @@ source_readings as (
 
 owners as (
     select * from {{ ref('int_customer_owners') }}
+),
+
+erasure_requests as (
+    -- a request may be listed twice; one row per hash
+    select distinct email_sha256
+    from {{ ref('erasure_requests') }}
 ),
 
 {%- if screens_new_files %}
@@ -62,7 +75,9 @@ landing_rows as (
         raw_x,
         raw_y,
         raw_z,
-        {{ landing_record_columns() }}
+        {{ landing_record_columns() }},
+        {{ null_text() }} as erasure_request_sha256,
+        cast(null as date) as screened_reading_date
     from source_readings
 
     union all
@@ -73,15 +88,61 @@ landing_rows as (
         rescreened_rows.raw_x,
         rescreened_rows.raw_y,
         rescreened_rows.raw_z,
-        {{ landing_record_columns('rescreened_rows') }}
+        {{ landing_record_columns('rescreened_rows') }},
+        -- an erased row keeps nothing else to be decided by
+        rescreened_rows.erasure_request_sha256,
+        rescreened_rows.reading_date as screened_reading_date
     from rescreened_rows
 ),
 {%- else %}
 
 landing_rows as (
-    select * from source_readings
+    select
+        *,
+        {{ null_text() }} as erasure_request_sha256,
+        cast(null as date) as screened_reading_date
+    from source_readings
 ),
 {%- endif %}
+
+erasure_decided as (
+    -- first of all, and also for a line that cannot be parsed or whose
+    -- e-mail no customer record has: whether its customer asked to be
+    -- forgotten
+    select
+        landing_rows.raw_user,
+        landing_rows.raw_timestamp,
+        landing_rows.raw_x,
+        landing_rows.raw_y,
+        landing_rows.raw_z,
+        {{ landing_record_columns('landing_rows') }},
+        coalesce(landing_rows.erasure_request_sha256, erasure_requests.email_sha256)
+            as erasure_request_sha256,
+        -- an erased row stays in the date it was screened in, with no time
+        case
+            when
+                landing_rows.erasure_request_sha256 is not null
+                or erasure_requests.email_sha256 is not null
+                then coalesce(
+                    landing_rows.screened_reading_date,
+                    {{ reading_date(parse_bigint('landing_rows.raw_timestamp')) }}
+                )
+        end as erased_reading_date
+    from landing_rows
+    left join erasure_requests
+        on
+            {{ erasure_request_of(
+                'landing_rows.raw_user', 'landing_rows.line_as_delivered') }}
+            = erasure_requests.email_sha256
+),
+
+forgotten as (
+    select
+        {{ unless_erased(
+            ['raw_user', 'raw_timestamp', 'raw_x', 'raw_y', 'raw_z', 'line_as_delivered'],
+            kept=['erased_reading_date']) }}
+    from erasure_decided
+),
 
 parsed as (
     select
@@ -100,9 +161,12 @@ parsed as (
         -- measures
         {{ parse_double('raw_x') }} as x,
         {{ parse_double('raw_y') }} as y,
-        {{ parse_double('raw_z') }} as z
+        {{ parse_double('raw_z') }} as z,
 
-    from landing_rows
+        erasure_request_sha256,
+        erased_reading_date
+
+    from forgotten
 ),
 
 typed as (
@@ -117,19 +181,30 @@ numbered as (
         *,
         -- copies of one reading, e.g. from a file delivered twice: the
         -- first delivered is the original (the rest of the order only
-        -- makes the numbering the same on every engine)
-        row_number() over (
-            partition by user_email, reading_time_ms, x, y, z
-            order by
-                landing_file_modified_ms asc nulls first,
-                landing_file asc nulls first,
-                raw_user asc nulls first,
-                raw_timestamp asc nulls first,
-                raw_x asc nulls first,
-                raw_y asc nulls first,
-                raw_z asc nulls first,
-                line_as_delivered asc nulls first
-        ) as copy_number
+        -- makes the numbering the same on every engine). Only a complete
+        -- reading is numbered: the others (erased rows among them) fail an
+        -- earlier rule, and their numbers would depend on which dates a
+        -- run rescreens.
+        case
+            when
+                user_email is not null
+                and reading_time_ms is not null
+                and x is not null
+                and y is not null
+                and z is not null
+                then row_number() over (
+                    partition by user_email, reading_time_ms, x, y, z
+                    order by
+                        landing_file_modified_ms asc nulls first,
+                        landing_file asc nulls first,
+                        raw_user asc nulls first,
+                        raw_timestamp asc nulls first,
+                        raw_x asc nulls first,
+                        raw_y asc nulls first,
+                        raw_z asc nulls first,
+                        line_as_delivered asc nulls first
+                )
+        end as copy_number
     from typed
 ),
 
@@ -139,8 +214,7 @@ with_owner as (
         -- the owner state (owner_state above: a missing owner's values)
         owners.research_consent_ms,
         owners.owner_serial_number,
-        coalesce(owners.is_known_customer, false) as is_known_customer,
-        coalesce(owners.is_erased, false) as is_erased
+        coalesce(owners.is_known_customer, false) as is_known_customer
     from numbered
     left join owners
         on numbered.user_email = owners.email
@@ -150,9 +224,9 @@ screened as (
     select
         *,
         case
-            when is_malformed then 'malformed'
             -- before any other rule: every reading of an erased customer
-            when is_erased then 'erased'
+            when erasure_request_sha256 is not null then 'erased'
+            when is_malformed then 'malformed'
             -- an object or array where a value is expected
             when has_non_scalar_value then 'invalid_value'
             when
@@ -192,7 +266,9 @@ final as (
         '{{ screening_rules() }}' as screening_rules,
         {{ run_started_timestamp() }} as screened_at,
         -- the partition column, last as both engines want it
-        {{ reading_date('reading_time_ms') }} as reading_date
+        coalesce(
+            erased_reading_date, {{ reading_date('reading_time_ms') }}
+        ) as reading_date
     from screened
 )
 

@@ -1,6 +1,8 @@
 -- The owner rule: what the screening of a reading needs to know about the
 -- customer of its e-mail. One row per e-mail on any landing customer record;
--- a reading whose e-mail has no row here is of an unknown customer.
+-- a reading whose e-mail has no row here is of an unknown customer. An erased
+-- customer has none: their records keep no e-mail (customer_screened), and
+-- accelerometer_screened decides their readings by the request's hash.
 with
 
 customer_records as (
@@ -17,18 +19,11 @@ known_emails as (
     where email is not null
 ),
 
-erased_emails as (
-    select distinct email
-    from customer_records
-    where exclusion_reason = 'erased'
-),
-
 final as (
     select
         known_emails.email,
         -- a reading joined to no row here takes false
         true as is_known_customer,
-        erased_emails.email is not null as is_erased,
         -- the consent and device of the customer's current record, when it
         -- is in customer_trusted
         consented_customers.research_consent_ms,
@@ -36,8 +31,6 @@ final as (
     from known_emails
     left join consented_customers
         on known_emails.email = consented_customers.email
-    left join erased_emails
-        on known_emails.email = erased_emails.email
 )
 
 select * from final

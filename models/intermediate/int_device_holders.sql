@@ -2,11 +2,25 @@
 -- to know about its device. One row per serial number on a customer's current
 -- record; a reading whose serial number has no row here is of an unknown
 -- device. A device held by several customers cannot be attributed to one
--- person (owner_count > 1); erased and curated devices are held by one.
+-- person (owner_count > 1); curated devices are held by one. Every device on
+-- any record of a customer who asked to be forgotten, now or before, is
+-- erased, with all its readings: a reading cannot be told to be of one
+-- holder or another (docs/privacy.md).
 with
 
 customer_records as (
     select * from {{ ref('customer_screened') }}
+),
+
+customer_lines as (
+    -- as delivered: the screened records of an erased customer keep no
+    -- serial number
+    select * from {{ ref('int_customer_records') }}
+),
+
+erasure_requests as (
+    select distinct email_sha256
+    from {{ ref('erasure_requests') }}
 ),
 
 consented_customers as (
@@ -33,10 +47,18 @@ device_owners as (
 ),
 
 erased_devices as (
-    -- devices whose current holder asked to be forgotten
-    select distinct serial_number
-    from customer_records
-    where email_record_rank = 1 and exclusion_reason = 'erased'
+    -- the devices on any record of a customer who asked to be forgotten
+    select
+        {{ trim_whitespace('customer_lines.raw_serial_number') }} as serial_number,
+        -- one request when several erased customers held the device
+        min(erasure_requests.email_sha256) as erasure_request_sha256
+    from customer_lines
+    inner join erasure_requests
+        on
+            {{ erasure_hash('customer_lines.raw_email') }}
+            = erasure_requests.email_sha256
+    where {{ trim_whitespace('customer_lines.raw_serial_number') }} != ''
+    group by {{ trim_whitespace('customer_lines.raw_serial_number') }}
 ),
 
 customers_with_readings as (
@@ -58,18 +80,27 @@ curated_devices as (
     group by consented_customers.serial_number
 ),
 
+devices as (
+    select serial_number from device_owners
+    union
+    select serial_number from erased_devices
+),
+
 final as (
     select
-        device_owners.serial_number,
-        device_owners.owner_count,
+        devices.serial_number,
+        coalesce(device_owners.owner_count, 0) as owner_count,
         erased_devices.serial_number is not null as is_erased,
+        erased_devices.erasure_request_sha256,
         -- null when the device has no curated holder
         curated_devices.research_consent_ms
-    from device_owners
+    from devices
+    left join device_owners
+        on devices.serial_number = device_owners.serial_number
     left join curated_devices
-        on device_owners.serial_number = curated_devices.serial_number
+        on devices.serial_number = curated_devices.serial_number
     left join erased_devices
-        on device_owners.serial_number = erased_devices.serial_number
+        on devices.serial_number = erased_devices.serial_number
 )
 
 select * from final

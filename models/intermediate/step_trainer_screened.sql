@@ -4,7 +4,8 @@
 --
 -- Incremental as accelerometer_screened: new landing files only, plus every
 -- reading date holding a reading of a device whose holder, curation or
--- erasure changed since it was screened.
+-- erasure changed since it was screened. A reading of an erased customer's
+-- device keeps only the request's hash, the reason and the file.
 {#- After a write that did not complete (incremental_writes.sql), every
     landing file again, and every date rewritten. #}
 {%- set screens_new_files = (
@@ -58,7 +59,9 @@ landing_rows as (
         raw_serial_number,
         raw_sensor_reading_time,
         raw_distance_from_object,
-        {{ landing_record_columns() }}
+        {{ landing_record_columns() }},
+        {{ null_text() }} as erasure_request_sha256,
+        cast(null as date) as screened_reading_date
     from source_readings
 
     union all
@@ -67,15 +70,65 @@ landing_rows as (
         rescreened_rows.raw_serial_number,
         rescreened_rows.raw_sensor_reading_time,
         rescreened_rows.raw_distance_from_object,
-        {{ landing_record_columns('rescreened_rows') }}
+        {{ landing_record_columns('rescreened_rows') }},
+        -- an erased row keeps nothing else to be decided by
+        rescreened_rows.erasure_request_sha256,
+        rescreened_rows.reading_date as screened_reading_date
     from rescreened_rows
 ),
 {%- else %}
 
 landing_rows as (
-    select * from source_readings
+    select
+        *,
+        {{ null_text() }} as erasure_request_sha256,
+        cast(null as date) as screened_reading_date
+    from source_readings
 ),
 {%- endif %}
+
+erased_devices as (
+    select * from devices
+    where is_erased
+),
+
+erasure_decided as (
+    -- first of all: whether the reading's device is one of a customer who
+    -- asked to be forgotten
+    select
+        landing_rows.raw_serial_number,
+        landing_rows.raw_sensor_reading_time,
+        landing_rows.raw_distance_from_object,
+        {{ landing_record_columns('landing_rows') }},
+        coalesce(
+            landing_rows.erasure_request_sha256, erased_devices.erasure_request_sha256
+        ) as erasure_request_sha256,
+        -- an erased row stays in the date it was screened in, with no time
+        case
+            when
+                landing_rows.erasure_request_sha256 is not null
+                or erased_devices.erasure_request_sha256 is not null
+                then coalesce(
+                    landing_rows.screened_reading_date,
+                    {{ reading_date(
+                        parse_bigint('landing_rows.raw_sensor_reading_time')) }}
+                )
+        end as erased_reading_date
+    from landing_rows
+    left join erased_devices
+        on
+            {{ trim_whitespace('landing_rows.raw_serial_number') }}
+            = erased_devices.serial_number
+),
+
+forgotten as (
+    select
+        {{ unless_erased(
+            ['raw_serial_number', 'raw_sensor_reading_time', 'raw_distance_from_object',
+             'line_as_delivered'],
+            kept=['erased_reading_date']) }}
+    from erasure_decided
+),
 
 parsed as (
     select
@@ -90,9 +143,12 @@ parsed as (
         {{ parse_bigint('raw_sensor_reading_time') }} as sensor_reading_time_ms,
 
         -- measures
-        {{ parse_double('raw_distance_from_object') }} as distance_from_object
+        {{ parse_double('raw_distance_from_object') }} as distance_from_object,
 
-    from landing_rows
+        erasure_request_sha256,
+        erased_reading_date
+
+    from forgotten
 ),
 
 typed as (
@@ -107,18 +163,27 @@ numbered as (
         *,
         -- copies of one reading, e.g. from a file delivered twice: the
         -- first delivered is the original (the rest of the order only
-        -- makes the numbering the same on every engine)
-        row_number() over (
-            partition by
-                serial_number, sensor_reading_time_ms, distance_from_object
-            order by
-                landing_file_modified_ms asc nulls first,
-                landing_file asc nulls first,
-                raw_serial_number asc nulls first,
-                raw_sensor_reading_time asc nulls first,
-                raw_distance_from_object asc nulls first,
-                line_as_delivered asc nulls first
-        ) as copy_number
+        -- makes the numbering the same on every engine). Only a complete
+        -- reading is numbered: the others (erased rows among them) fail an
+        -- earlier rule, and their numbers would depend on which dates a
+        -- run rescreens.
+        case
+            when
+                serial_number is not null
+                and sensor_reading_time_ms is not null
+                and distance_from_object is not null
+                then row_number() over (
+                    partition by
+                        serial_number, sensor_reading_time_ms, distance_from_object
+                    order by
+                        landing_file_modified_ms asc nulls first,
+                        landing_file asc nulls first,
+                        raw_serial_number asc nulls first,
+                        raw_sensor_reading_time asc nulls first,
+                        raw_distance_from_object asc nulls first,
+                        line_as_delivered asc nulls first
+                )
+        end as copy_number
     from typed
 ),
 
@@ -138,10 +203,10 @@ screened as (
     select
         *,
         case
-            when is_malformed then 'malformed'
             -- before any other rule: every reading of an erased customer's
             -- device
-            when is_erased then 'erased'
+            when erasure_request_sha256 is not null then 'erased'
+            when is_malformed then 'malformed'
             -- an object or array where a value is expected
             when has_non_scalar_value then 'invalid_value'
             when
@@ -175,7 +240,8 @@ final as (
         '{{ screening_rules() }}' as screening_rules,
         {{ run_started_timestamp() }} as screened_at,
         -- the partition column, last as both engines want it
-        {{ reading_date('sensor_reading_time_ms') }} as reading_date
+        coalesce(erased_reading_date, {{ reading_date('sensor_reading_time_ms') }})
+            as reading_date
     from screened
 )
 

@@ -1,6 +1,7 @@
 -- Landing step-trainer readings kept out of step_trainer_trusted, as
 -- delivered, with the reason.
--- The rows of customers who asked to be forgotten keep only their reason.
+-- The rows of customers who asked to be forgotten keep only their reason and
+-- file: the screening model holds nothing else of them.
 with
 
 screened_readings as (
@@ -10,15 +11,15 @@ screened_readings as (
 rejected as (
     select
         exclusion_reason,
-        {{ unless_erased('raw_serial_number') }} as serial_number_as_delivered,
-        {{ unless_erased('raw_sensor_reading_time') }}
+        raw_serial_number as serial_number_as_delivered,
+        raw_sensor_reading_time
             as sensor_reading_time_as_delivered,
-        {{ unless_erased('raw_distance_from_object') }}
+        raw_distance_from_object
             as distance_from_object_as_delivered,
         -- the whole line, where its values cannot show what was delivered
         -- (malformed, or an object or array for a value)
-        {{ unless_erased('line_as_delivered') }} as line_as_delivered,
-        {{ unless_erased('landing_file') }} as landing_file
+        line_as_delivered,
+        landing_file
     from screened_readings
     where exclusion_reason is not null
 )

@@ -235,8 +235,10 @@ def build(spark: Any, landing: Path, out: Path, pseudonym_key: str) -> dict[str,
     ).write.mode("overwrite").parquet(str(out / "customers_curated"))
 
     # step_trainer_trusted: readings of devices with one curated holder
+    # every device on any record of an erased customer, current or older
     erased_devices = (
-        all_current.join(erased_emails, "norm_email", "left_semi")
+        customers.join(erased_emails, "norm_email", "left_semi")
+        .where(F.col("serial_number").isNotNull())
         .select("serial_number")
         .distinct()
     )

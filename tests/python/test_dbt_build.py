@@ -209,13 +209,44 @@ class TestConsentDateEnforced:
             )
             == [(0,)] * 5
         )
-        # her rejected rows are counted, and their data withheld
-        for data_set, rows in (("customer", 2), ("accelerometer", 2), ("step_trainer", 2)):
+        # her rejected rows (and Gil's reading, of no customer record) are
+        # counted, and their data withheld: all but the file
+        for data_set, rows in (("customer", 4), ("accelerometer", 4), ("step_trainer", 3)):
             rejected = lakehouse.rows(
                 f"select * from stedi_landing.{data_set}_rejected where exclusion_reason = 'erased'"
             )
             assert len(rejected) == rows, data_set
-            assert {value for row in rejected for value in row[1:]} == {None}, data_set
+            assert {value for row in rejected for value in row[1:-1]} == {None}, data_set
+            assert all(row[-1].endswith("-erased.json") for row in rejected), data_set
+
+    def test_erased_customers_leave_no_value_in_any_table_or_view(
+        self, lakehouse: Lakehouse
+    ) -> None:
+        # Fay's records, current and old, her readings, her old device's
+        # reading, a truncated line of each with her e-mail, and Gil's
+        # reading of no customer record: no table keeps a value of theirs,
+        # nor a flag telling who, and no rejected view shows one
+        traces = ("fay", "forgotten", "dev-fay", "1984-02-29", "gil.gone")
+        found = {}
+        for schema in ("stedi_landing", "stedi_trusted", "stedi_curated"):
+            for _, name, _ in lakehouse.rows(f"show tables in {schema}"):
+                # the landing tables and the intermediate views over them
+                # show the files as delivered, until the forget step
+                # rewrites them
+                if name in ("customer", "accelerometer", "step_trainer") or name.startswith("int_"):
+                    continue
+                columns = [row[0] for row in lakehouse.rows(f"show columns in {schema}.{name}")]
+                text = (
+                    "concat_ws('|', "
+                    + ", ".join(f"cast(`{column}` as string)" for column in columns)
+                    + ")"
+                )
+                [(count,)] = lakehouse.rows(
+                    f"select count(*) from {schema}.{name} where "
+                    + " or ".join(f"lower({text}) like '%{trace}%'" for trace in traces)
+                )
+                found[f"{schema}.{name}"] = count
+        assert found and set(found.values()) == {0}, {k: v for k, v in found.items() if v}
 
     def test_erasure_requests_name_customers_by_salted_hash_only(
         self, lakehouse: Lakehouse
@@ -238,11 +269,11 @@ class TestConsentDateEnforced:
                 f" from stedi_landing.{model} group by exclusion_reason"
             )
 
-        # 23 customer records, 46 accelerometer records, 31 step-trainer
+        # 25 customer records, 48 accelerometer records, 32 step-trainer
         # records: the non-blank lines of the data files
         assert reasons("customer_screened") == [
             ("admitted", 7),
-            ("erased", 2),
+            ("erased", 4),
             ("invalid_value", 2),
             ("malformed", 6),
             ("no_research_consent", 3),
@@ -252,7 +283,7 @@ class TestConsentDateEnforced:
             ("admitted", 11),
             ("before_research_consent", 3),
             ("duplicate", 1),
-            ("erased", 2),
+            ("erased", 4),
             ("implausible_time", 3),
             ("invalid_value", 5),
             ("malformed", 11),
@@ -267,7 +298,7 @@ class TestConsentDateEnforced:
             ("before_research_consent", 2),
             ("device_not_curated", 4),
             ("duplicate", 6),
-            ("erased", 2),
+            ("erased", 3),
             ("invalid_value", 1),
             ("malformed", 2),
             ("missing_field", 2),

@@ -218,10 +218,11 @@ def test_withdrawn_consent_and_erasure_empty_every_trusted_and_curated_table(run
             )
             == []
         ), serial
-    assert run.rows(
-        "select distinct exclusion_reason from stedi_landing.accelerometer_screened"
-        f" where user_email = '{IVY}'"
-    ) == [("erased",)]
+    # her screened rows keep no e-mail: none is hers by name any more
+    assert (
+        run.rows(f"select * from stedi_landing.accelerometer_screened where user_email = '{IVY}'")
+        == []
+    )
     # Bob's date held no one else's readings: it is emptied, not left as it was
     for relation in (
         "stedi_trusted.accelerometer_trusted",
@@ -237,6 +238,39 @@ def test_withdrawn_consent_and_erasure_empty_every_trusted_and_curated_table(run
     )
     assert ("no_research_consent",) in bob_reasons
     assert ("admitted",) not in bob_reasons
+
+
+def test_an_erasure_request_reaches_readings_no_holder_state_names(run: Run) -> None:
+    # Hugo has no customer record: his reading is of an unknown customer, and
+    # his truncated line is malformed; a request for him erases both on the
+    # next run, though no customer's state changed
+    hugo = "hugo.hidden@example.com"
+    reading = {"user": hugo, "timestamp": BASE + 9000, "x": 0.1, "y": 0.1, "z": 0.1}
+    (run.landing / "accelerometer" / "readings-8-hugo.json").write_text(
+        json.dumps(reading) + "\n" + json.dumps(reading)[:40] + "\n", encoding="utf-8"
+    )
+    run.build()
+
+    def hugo_rows() -> list[tuple[Any, ...]]:
+        return run.rows(
+            "select exclusion_reason, user_email, raw_user, line_as_delivered, reading_date"
+            " from stedi_landing.accelerometer_screened"
+            " where landing_file like '%/readings-8-hugo.json'"
+        )
+
+    assert hugo_rows() == [
+        ("malformed", None, None, json.dumps(reading)[:40], None),
+        ("unknown_customer", hugo, hugo, None, FIRST_DATE),
+    ]
+    run.rows(
+        "insert into stedi_landing.erasure_requests"
+        f" values ('{email_hash(hugo, erasure_salt())}', date '2026-12-01')"
+    )
+    run.build()
+    assert hugo_rows() == [
+        ("erased", None, None, None, None),
+        ("erased", None, None, None, FIRST_DATE),
+    ]
 
 
 def screened_rows_of(run: Run, file_name: str) -> int:
