@@ -30,16 +30,16 @@ def test_append_adds_a_request_once_and_never_the_email(
     before = seed.read_text()
     arguments = ["--append", "--requested-on", "2026-11-27", "--seed", str(seed)]
 
-    monkeypatch.setattr("sys.stdin", io.StringIO(" Gil.Gone@Example.com\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(" Hana.Hidden@Example.com\n"))
     assert erasure_request.main(arguments) == 0
-    digest = email_hash("gil.gone@example.com", erasure_salt())
+    digest = email_hash("hana.hidden@example.com", erasure_salt())
     assert capsys.readouterr().out.strip() == digest
     assert seed.read_text() == before + f"{digest},2026-11-27\n"
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("gil.gone@example.com\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("hana.hidden@example.com\n"))
     assert erasure_request.main(arguments) == 0  # listed already: unchanged
     assert seed.read_text() == before + f"{digest},2026-11-27\n"
-    assert "gil" not in seed.read_text().lower()
+    assert "hana" not in seed.read_text().lower()
 
 
 def test_not_an_email_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
